@@ -1,0 +1,89 @@
+"""The application factory."""
+from __future__ import annotations
+
+from flask import Flask
+
+from bff import config as settings
+from bff import errors, logs
+from bff.crypto import DataCipher
+from bff.extensions import api, db, limiter, migrate
+
+
+def create_app(overrides: dict | None = None, *, his=None, wx_login=None, clock=None) -> Flask:
+    """Build the BFF; tests pass overrides and in-process fakes for the HIS, WeChat and the clock."""
+    app = Flask("bff")
+    app.config.update(settings.load())
+    app.config.update(overrides or {})
+    settings.check_production(app.config)
+    app.config.update(API_TITLE="Yiqiao BFF", API_VERSION="v1", OPENAPI_VERSION="3.0.3",
+                      OPENAPI_URL_PREFIX="/api", OPENAPI_JSON_PATH="v1/openapi.json",
+                      OPENAPI_SWAGGER_UI_PATH="docs", OPENAPI_SWAGGER_UI_URL="https://unpkg.com/swagger-ui-dist/",
+                      RATELIMIT_STORAGE_URI=app.config["RATELIMIT_STORAGE_URI"], JSON_AS_ASCII=False)
+    app.json.ensure_ascii = False
+    if not app.testing:
+        logs.configure(app.config["LOG_LEVEL"])
+    _install_services(app, his, wx_login, clock)
+    _install_extensions(app)
+    _register_blueprints(app)
+    _register_cli(app)
+    return app
+
+
+def _install_services(app: Flask, his, wx_login, clock) -> None:
+    from bff import bootstrap
+
+    app.extensions["data_cipher"] = DataCipher(app.config["DATA_KEY"])
+    app.extensions["his"] = his if his is not None else bootstrap.build_his(app.config)
+    app.extensions["wx_login"] = wx_login if wx_login is not None else bootstrap.build_wx_login(app.config)
+    if clock is not None:
+        app.extensions["clock"] = clock
+
+
+def _install_extensions(app: Flask) -> None:
+    from bff.auth.tokens import load_user_from_header
+    from bff.his import resilience
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=app.config.get("MIGRATIONS_DIR", "migrations"))
+    logs.install_request_logging(app)
+    # The user must be known before flask-limiter computes its per-user key.
+    app.before_request(load_user_from_header)
+    app.before_request(resilience.reset_stale)
+    limiter.init_app(app)
+    api.init_app(app)
+    errors.register(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        _tune_sqlite(app)
+
+
+def _tune_sqlite(app: Flask) -> None:
+    """WAL and a busy timeout so concurrent requests wait for the write lock instead of failing."""
+    from sqlalchemy import event
+
+    with app.app_context():
+        @event.listens_for(db.engine, "connect")
+        def _pragmas(connection, _record):
+            cursor = connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=15000")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+
+def _register_blueprints(app: Flask) -> None:
+    from bff.appointments.routes import blp as appointments
+    from bff.auth.routes import blp as auth
+    from bff.catalog.routes import blp as catalog
+    from bff.health import blp as health
+    from bff.patients.routes import blp as patients
+
+    app.register_blueprint(health)
+    for blueprint in (auth, patients, catalog, appointments):
+        api.register_blueprint(blueprint)
+
+
+def _register_cli(app: Flask) -> None:
+    from bff.cli import his_cli, jobs_cli
+
+    app.cli.add_command(his_cli)
+    app.cli.add_command(jobs_cli)

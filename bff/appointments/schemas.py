@@ -1,0 +1,62 @@
+"""Appointment schemas."""
+from marshmallow import Schema, fields, validate
+
+STATUSES = ("pending", "awaiting_payment", "confirmed", "checked_in", "completed", "cancelled", "expired", "refunded")
+
+
+class BookingIn(Schema):
+    patient_id = fields.Integer(required=True, strict=False)
+    schedule_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    slot_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+
+
+class AppointmentQuery(Schema):
+    status = fields.String(validate=validate.OneOf(STATUSES))
+
+
+class PatientBrief(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    id_number_masked = fields.String()
+
+
+class ScheduleBrief(Schema):
+    id = fields.String()
+    date = fields.Date()
+    period = fields.String()
+    department_code = fields.String()
+    department_name = fields.String()
+    doctor_code = fields.String()
+    doctor_name = fields.String()
+    title = fields.String()
+
+
+class SlotBrief(Schema):
+    id = fields.String()
+    start = fields.DateTime()
+    end = fields.DateTime()
+
+
+class AppointmentOut(Schema):
+    id = fields.String()
+    status = fields.String()
+    patient = fields.Nested(PatientBrief)
+    schedule = fields.Nested(ScheduleBrief)
+    slot = fields.Nested(SlotBrief)
+    fee = fields.Integer()
+    hold_expires_at = fields.DateTime(allow_none=True)
+    visit_no = fields.String(allow_none=True)
+    queue_no = fields.Integer(allow_none=True)
+    cancellable = fields.Boolean()
+    created_at = fields.DateTime()
+
+
+class AppointmentList(Schema):
+    items = fields.List(fields.Nested(AppointmentOut))
+
+
+class QueueOut(Schema):
+    queue_no = fields.Integer()
+    current_no = fields.Integer()
+    ahead = fields.Integer()
+    estimated_wait_minutes = fields.Integer()

@@ -1,0 +1,302 @@
+"""Booking use cases: book, list, cancel, check in, queue. The only place that decides.
+
+A booking is first written here as `pending` (the database refuses a second booking of the same
+patient, department and day, and a slot counter refuses more places than the slot has), then
+locked and confirmed in the HIS under one request id. Whatever fails half-way is undone before
+we answer: the HIS lock is released, or the HIS is asked whether it committed. Only when the HIS
+cannot be reached at all does a booking stay `pending`, and `recover_pending` settles it later.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+
+from bff import clock
+from bff.appointments import state
+from bff.appointments.models import Appointment
+from bff.catalog import service as catalog
+from bff.errors import AppError
+from bff.extensions import db
+from bff.his import port
+from bff.his.port import HisError, HisRejected, HisUnavailable
+from bff.his.resilience import CircuitOpen
+from bff.patients import service as patients
+
+log = logging.getLogger("bff.appointments")
+
+UPCOMING = ("pending", "awaiting_payment", "confirmed", "checked_in")
+
+# HIS rejections at lock/confirm time → what the patient is told.
+_REJECTIONS = {
+    port.SLOT_FULL: ("SLOT_FULL", 409, "该时段号源已约满，请选择其他时段"),
+    port.NOT_RELEASED: ("NOT_RELEASED", 403, "该号源尚未开放预约"),
+    port.SCHEDULE_STOPPED: ("SCHEDULE_STOPPED", 409, "医生该时段已停诊"),
+    port.DUPLICATE_REGISTRATION: ("DUPLICATE_BOOKING", 409, "该就诊人当天已预约过该科室"),
+    port.PATIENT_INVALID: ("PATIENT_INVALID", 409, "医院系统未能识别该就诊人，请核对信息"),
+    port.NOT_FOUND: ("SCHEDULE_NOT_FOUND", 404, "该排班不存在"),
+    port.LOCK_EXPIRED: ("HOLD_EXPIRED", 409, "号源锁定已过期，请重新预约"),
+}
+
+
+def _his():
+    return current_app.extensions["his"]
+
+
+def _rejection(error: HisRejected) -> AppError:
+    code, status, message = _REJECTIONS.get(error.code, ("HIS_REJECTED", 409, error.message or "医院系统拒绝了该预约"))
+    return AppError(code, status, message)
+
+
+def get_for(user_id: int, appointment_id: str) -> Appointment:
+    """One of the user's appointments; anyone else's is a 404 like a missing one."""
+    appointment = db.session.get(Appointment, appointment_id)
+    if appointment is None or appointment.user_id != user_id or appointment.status == "failed":
+        raise AppError("APPOINTMENT_NOT_FOUND", 404, "预约不存在")
+    return appointment
+
+
+def list_for(user_id: int, status: str | None = None, limit: int = 50) -> list[Appointment]:
+    """The user's appointments, newest first."""
+    query = db.select(Appointment).where(Appointment.user_id == user_id, Appointment.status != "failed")
+    if status:
+        query = query.where(Appointment.status == status)
+    return list(db.session.execute(query.order_by(Appointment.created_at.desc()).limit(limit)).scalars())
+
+
+def has_upcoming(patient_id: int) -> bool:
+    """True while the patient has a booking that has not happened yet."""
+    query = db.select(Appointment.id).where(
+        Appointment.patient_id == patient_id, Appointment.status.in_(UPCOMING),
+        Appointment.slot_end >= clock.now()).limit(1)
+    return db.session.execute(query).first() is not None
+
+
+def book(user_id: int, patient_id: int, schedule_id: str, slot_id: str) -> Appointment:
+    """Book a slot for one of the user's patients."""
+    patient = patients.get_for(user_id, patient_id)
+    schedule = catalog.schedule(schedule_id)
+    slot = _bookable_slot(schedule, slot_id)
+    appointment = _reserve(user_id, patient, schedule, slot)
+    _lock_in_his(appointment)
+    if current_app.config["PAYMENT_MODE"] == "online":
+        hold = clock.now() + dt.timedelta(minutes=current_app.config["HOLD_MINUTES"])
+        state.move(appointment, "awaiting_payment", "slot locked, waiting for payment", hold_expires_at=hold)
+        db.session.commit()
+        return appointment
+    return _confirm(appointment)
+
+
+def _bookable_slot(schedule: port.Schedule, slot_id: str) -> port.TimeSlot:
+    now = clock.now()
+    # The release time decides, not a cached status: at the release moment the cache may still
+    # say not_released for a few seconds.
+    if schedule.release_at > now:
+        raise AppError("NOT_RELEASED", 403, "该号源尚未开放预约", {"release_at": schedule.release_at.isoformat()})
+    if schedule.status == "stopped":
+        raise AppError("SCHEDULE_STOPPED", 409, "医生该时段已停诊")
+    slot = next((s for s in catalog.slots(schedule.id) if s.id == slot_id), None)
+    if slot is None:
+        raise AppError("SLOT_NOT_FOUND", 404, "该时段不存在")
+    if slot.end <= now:
+        raise AppError("SLOT_PASSED", 409, "该时段已过，请选择其他时段")
+    return slot
+
+
+def _reserve(user_id: int, patient, schedule: port.Schedule, slot: port.TimeSlot) -> Appointment:
+    """Write the pending booking and take a place, or refuse: the database is the judge."""
+    appointment = Appointment(
+        user_id=user_id, patient_id=patient.id, his_patient_id=patient.his_patient_id,
+        schedule_id=schedule.id, slot_id=slot.id, department_code=schedule.department_code,
+        department_name=schedule.department_name, doctor_code=schedule.doctor_code,
+        doctor_name=schedule.doctor_name, title=schedule.title, visit_date=schedule.date,
+        period=schedule.period, slot_start=slot.start, slot_end=slot.end, fee=schedule.fee,
+        status="pending", active=1)
+    db.session.add(appointment)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise _duplicate(patient.id, schedule) from None
+    if not state.take_place(slot.id, schedule.id, slot.capacity):
+        db.session.rollback()
+        raise AppError("SLOT_FULL", 409, "该时段号源已约满，请选择其他时段")
+    db.session.commit()
+    return appointment
+
+
+def _duplicate(patient_id: int, schedule: port.Schedule) -> AppError:
+    """The booking that already holds this patient's day in this department, as an error."""
+    other = db.session.execute(db.select(Appointment).where(
+        Appointment.patient_id == patient_id, Appointment.department_code == schedule.department_code,
+        Appointment.visit_date == schedule.date, Appointment.active == 1)).scalar_one_or_none()
+    details = {"appointment_id": other.id} if other else {}
+    if other is not None and other.status == "pending":
+        return AppError("BOOKING_IN_PROGRESS", 409, "上一次预约正在向医院确认，请稍后在“我的预约”中查看", details)
+    return AppError("DUPLICATE_BOOKING", 409, "该就诊人当天已预约过该科室，请勿重复预约", details)
+
+
+def _lock_in_his(appointment: Appointment) -> None:
+    try:
+        lock = _his().lock_slot(appointment.request_id, appointment.his_patient_id,
+                                appointment.schedule_id, appointment.slot_id)
+    except HisRejected as error:
+        _give_up(appointment, error.code, unlock=False)
+        raise _rejection(error) from error
+    except CircuitOpen:
+        _give_up(appointment, "HIS_UNAVAILABLE", unlock=False)  # the call never left the BFF
+        raise
+    except HisUnavailable:
+        # The lock may or may not have been made: release it by request id before answering.
+        _give_up(appointment, "HIS_UNAVAILABLE", unlock=True)
+        raise
+    appointment.lock_id, appointment.visit_no, appointment.fee = lock.lock_id, lock.visit_no or None, lock.fee
+    db.session.commit()
+
+
+def _confirm(appointment: Appointment) -> Appointment:
+    try:
+        registration = _his().confirm_registration(appointment.request_id)
+    except HisRejected as error:
+        _give_up(appointment, error.code, unlock=True)
+        raise _rejection(error) from error
+    except HisUnavailable:
+        registration = _ask_his(appointment)  # the reply was lost: did the HIS commit it?
+    _mark_confirmed(appointment, registration)
+    return appointment
+
+
+def _ask_his(appointment: Appointment) -> port.Registration:
+    try:
+        registration = _his().query_registration(appointment.request_id)
+    except HisUnavailable:
+        log.warning("appointment %s left pending: HIS unreachable after confirm", appointment.id)
+        raise
+    if registration is None:
+        _give_up(appointment, "HIS_UNAVAILABLE", unlock=True)
+        raise HisUnavailable("confirmation not committed")
+    return registration
+
+
+def _mark_confirmed(appointment: Appointment, registration: port.Registration) -> None:
+    state.move(appointment, "confirmed", "registered in HIS", registration_id=registration.registration_id,
+               visit_no=registration.visit_no or appointment.visit_no)
+    db.session.commit()
+    _his_invalidate(appointment.schedule_id)
+
+
+def _give_up(appointment: Appointment, reason: str, unlock: bool) -> None:
+    """Fail a pending booking; if the HIS lock cannot be released now, recovery does it later."""
+    if unlock:
+        try:
+            _his().unlock_slot(appointment.request_id)
+        except HisError:
+            log.warning("appointment %s left pending: unlock failed", appointment.id)
+            appointment.failure_code = reason
+            db.session.commit()
+            return
+    state.move(appointment, "failed", reason, failure_code=reason)
+    db.session.commit()
+    _his_invalidate(appointment.schedule_id)
+
+
+def _his_invalidate(schedule_id: str) -> None:
+    invalidate = getattr(_his(), "invalidate_slots", None)
+    if invalidate:
+        invalidate(schedule_id)
+
+
+def cancel(user_id: int, appointment_id: str) -> Appointment:
+    """Cancel (退号) before the cut-off."""
+    appointment = get_for(user_id, appointment_id)
+    if appointment.status in ("cancelled", "refunded"):
+        return appointment
+    if appointment.status not in ("awaiting_payment", "confirmed"):
+        raise AppError("NOT_CANCELLABLE", 409, "该预约当前状态不能取消")
+    cutoff = appointment.slot_start - dt.timedelta(minutes=current_app.config["CANCEL_CUTOFF_MINUTES"])
+    if clock.now() > cutoff:
+        raise AppError("CANCEL_TOO_LATE", 409, "已超过可取消时间，请到医院窗口办理",
+                       {"cutoff": cutoff.isoformat()})
+    _cancel_in_his(appointment)
+    try:
+        state.move(appointment, "cancelled", "cancelled by patient")
+    except state.TransitionLost:
+        db.session.rollback()
+        return get_for(user_id, appointment_id)
+    db.session.commit()
+    _his_invalidate(appointment.schedule_id)
+    return appointment
+
+
+def _cancel_in_his(appointment: Appointment) -> None:
+    try:
+        if appointment.status == "confirmed":
+            _his().cancel_registration(appointment.registration_id, "患者线上取消")
+        else:
+            _his().unlock_slot(appointment.request_id)
+    except HisRejected as error:
+        if error.code != port.ALREADY_CANCELLED:
+            raise AppError("CANCEL_REJECTED", 409, error.message or "医院系统不允许取消该预约") from error
+
+
+def check_in(user_id: int, appointment_id: str) -> Appointment:
+    """Sign in on the day, inside the window around the slot."""
+    appointment = get_for(user_id, appointment_id)
+    if appointment.status == "checked_in":
+        return appointment
+    if appointment.status != "confirmed":
+        raise AppError("NOT_CHECKINABLE", 409, "该预约当前状态不能签到")
+    _check_window(appointment)
+    try:
+        result = _his().check_in(appointment.registration_id)
+    except HisRejected as error:
+        raise AppError("CHECKIN_REJECTED", 409, error.message or "医院系统暂不允许签到") from error
+    try:
+        state.move(appointment, "checked_in", "checked in", queue_no=result.queue_no)
+    except state.TransitionLost:
+        db.session.rollback()
+        return get_for(user_id, appointment_id)
+    db.session.commit()
+    return appointment
+
+
+def _check_window(appointment: Appointment) -> None:
+    now = clock.now()
+    if now.date() != appointment.visit_date:
+        raise AppError("CHECKIN_NOT_TODAY", 409, "只能在就诊当天签到", {"visit_date": appointment.visit_date.isoformat()})
+    opens = appointment.slot_start - dt.timedelta(minutes=current_app.config["CHECKIN_OPENS_MINUTES"])
+    closes = appointment.slot_end + dt.timedelta(minutes=current_app.config["CHECKIN_LATE_MINUTES"])
+    if now < opens:
+        raise AppError("CHECKIN_TOO_EARLY", 409, f"签到时间未到，请于{opens:%H:%M}后签到", {"opens_at": opens.isoformat()})
+    if now > closes:
+        raise AppError("CHECKIN_CLOSED", 409, "已过签到时间，请到分诊台咨询", {"closed_at": closes.isoformat()})
+
+
+def queue(user_id: int, appointment_id: str) -> port.QueueStatus:
+    """Where the patient stands in the queue, after check-in."""
+    appointment = get_for(user_id, appointment_id)
+    if appointment.status != "checked_in":
+        raise AppError("NOT_CHECKED_IN", 409, "签到后才能查看排队情况")
+    return _his().queue_status(appointment.registration_id)
+
+
+def recover_pending(older_than: dt.timedelta) -> int:
+    """Settle bookings left pending by an unreachable HIS: confirmed if it committed, else released."""
+    cutoff = dt.datetime.now(dt.timezone.utc) - older_than
+    stuck = db.session.execute(db.select(Appointment).where(
+        Appointment.status == "pending", Appointment.created_at < cutoff)).scalars().all()
+    settled = 0
+    for appointment in stuck:
+        try:
+            registration = _his().query_registration(appointment.request_id)
+            if registration is not None:
+                _mark_confirmed(appointment, registration)
+            else:
+                _give_up(appointment, appointment.failure_code or "RECOVERED", unlock=True)
+            settled += appointment.status != "pending"
+        except (HisError, state.TransitionLost) as error:
+            db.session.rollback()
+            log.warning("pending appointment %s not settled yet: %s", appointment.id, type(error).__name__)
+    return settled

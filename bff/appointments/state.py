@@ -1,0 +1,68 @@
+"""Guarded status changes: compare-and-set in the database, each one logged."""
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.exc import IntegrityError
+
+from bff.appointments.models import HOLDING, TRANSITIONS, Appointment, AppointmentEvent, SlotCounter
+from bff.extensions import db
+
+log = logging.getLogger("bff.appointments")
+
+
+class TransitionLost(Exception):
+    """Another request changed the appointment first."""
+
+
+def move(appointment: Appointment, to_status: str, note: str = "", **fields) -> None:
+    """Change status only if it is still what we read; refuse transitions the machine forbids."""
+    from_status = appointment.status
+    if to_status not in TRANSITIONS.get(from_status, set()):
+        raise ValueError(f"transition {from_status} → {to_status} is not allowed")
+    values = {"status": to_status, **fields}
+    if to_status not in HOLDING:
+        values["active"] = None
+    result = db.session.execute(
+        db.update(Appointment)
+        .where(Appointment.id == appointment.id, Appointment.status == from_status)
+        .values(**values)
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise TransitionLost(appointment.id)
+    for key, value in values.items():
+        setattr(appointment, key, value)
+    db.session.add(AppointmentEvent(appointment_id=appointment.id, from_status=from_status,
+                                    to_status=to_status, note=note[:255]))
+    if from_status in HOLDING and to_status not in HOLDING:
+        release_place(appointment.slot_id)
+    log.info("appointment %s: %s → %s", appointment.id, from_status, to_status,
+             extra={"appointment_id": appointment.id, "note": note})
+
+
+def take_place(slot_id: str, schedule_id: str, capacity: int) -> bool:
+    """Count one more BFF booking of the slot; False when the slot is already full."""
+    if capacity < 1:
+        return False
+    counters = SlotCounter.__table__
+    taken = db.session.execute(
+        counters.update()
+        .where(counters.c.slot_id == slot_id, counters.c.booked < capacity)
+        .values(booked=counters.c.booked + 1, capacity=capacity))
+    if taken.rowcount == 1:
+        return True
+    if db.session.get(SlotCounter, slot_id) is not None:
+        return False
+    try:
+        with db.session.begin_nested():
+            db.session.add(SlotCounter(slot_id=slot_id, schedule_id=schedule_id, capacity=capacity, booked=1))
+        return True
+    except IntegrityError:  # another request created the counter first: take a place in it instead
+        return take_place(slot_id, schedule_id, capacity)
+
+
+def release_place(slot_id: str) -> None:
+    """Give back one BFF place in the slot."""
+    counters = SlotCounter.__table__
+    db.session.execute(counters.update().where(counters.c.slot_id == slot_id, counters.c.booked > 0)
+                       .values(booked=counters.c.booked - 1))

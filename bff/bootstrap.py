@@ -1,0 +1,28 @@
+"""The one place adapters are chosen by configuration: the HIS and the WeChat login client."""
+from __future__ import annotations
+
+from bff.auth.wechat import WxLogin
+from bff.his.port import HisPort
+from bff.his.resilience import ResilientHis
+
+
+def build_his(config: dict) -> HisPort:
+    """The configured HIS adapter, wrapped in the circuit breaker and catalog cache."""
+    name = config["HIS_ADAPTER"]
+    if name == "xmlws":
+        from bff.his.adapters.xmlws import XmlWsHis
+
+        adapter = XmlWsHis.from_config(config["HIS_MAPPING"], config["HIS_WSDL_URL"], config["HIS_TIMEOUT_SECONDS"])
+    elif name == "memory":
+        from bff.his.adapters.memory import MemoryHis
+
+        adapter = MemoryHis()
+    else:
+        raise RuntimeError(f"unknown HIS_ADAPTER {name!r} (known: xmlws, memory)")
+    return ResilientHis(adapter, failure_threshold=config["HIS_BREAKER_FAILURES"],
+                        reset_timeout=config["HIS_BREAKER_COOLDOWN_SECONDS"])
+
+
+def build_wx_login(config: dict) -> WxLogin:
+    """The WeChat login client for the configured API base."""
+    return WxLogin(config["WX_APPID"], config["WX_SECRET"], config["WX_API_BASE"])

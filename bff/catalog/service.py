@@ -1,0 +1,68 @@
+"""Catalog reads: the HIS's departments, doctors, schedules and slots (cached, stale when down)."""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import current_app
+
+from bff import clock
+from bff.errors import AppError
+from bff.his import resilience
+from bff.his.port import NOT_FOUND, HisRejected, Schedule, TimeSlot
+
+DEFAULT_DAYS = 7
+
+
+def _his():
+    return current_app.extensions["his"]
+
+
+def departments() -> list[dict]:
+    """Top-level departments with their children."""
+    flat = _his().list_departments()
+    tops = [{"code": d.code, "name": d.name, "children": []} for d in flat if not d.parent_code]
+    by_code = {t["code"]: t for t in tops}
+    for dept in flat:
+        if dept.parent_code in by_code:
+            by_code[dept.parent_code]["children"].append({"code": dept.code, "name": dept.name, "intro": dept.intro})
+    return tops
+
+
+def doctors(department_code: str | None) -> list:
+    """Doctors, optionally of one department."""
+    return _his().list_doctors(department_code)
+
+
+def schedules(department: str | None, doctor: str | None, date_from: dt.date | None,
+              date_to: dt.date | None) -> list[Schedule]:
+    """Schedules in a date range (default: today and the next seven days)."""
+    start = date_from or clock.today()
+    end = date_to or start + dt.timedelta(days=DEFAULT_DAYS)
+    items = _his().list_schedules(department_code=department, doctor_code=doctor, date_from=start, date_to=end)
+    return sorted(items, key=lambda s: (s.date, s.period, s.doctor_code))
+
+
+def schedule(schedule_id: str) -> Schedule:
+    """One schedule, 404 SCHEDULE_NOT_FOUND when the HIS does not know it."""
+    try:
+        return _his().get_schedule(schedule_id)
+    except HisRejected as error:
+        if error.code == NOT_FOUND:
+            raise AppError("SCHEDULE_NOT_FOUND", 404, "该排班不存在") from error
+        raise
+
+
+def slots(schedule_id: str) -> list[TimeSlot]:
+    """The time slots of a schedule."""
+    schedule(schedule_id)
+    try:
+        return sorted(_his().list_slots(schedule_id), key=lambda s: s.start)
+    except HisRejected as error:
+        if error.code == NOT_FOUND:
+            raise AppError("SCHEDULE_NOT_FOUND", 404, "该排班不存在") from error
+        raise
+
+
+def listing(items) -> dict:
+    """A list answer, marked stale when any of it came from the cache while the HIS was down."""
+    return {"items": items, "stale": resilience.served_stale()}

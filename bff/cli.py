@@ -1,0 +1,40 @@
+"""`flask his check` and `flask jobs …`: what hospital IT runs by hand."""
+from __future__ import annotations
+
+import datetime as dt
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from bff.his.port import HisError
+
+his_cli = AppGroup("his", help="Check the connection to the hospital's HIS.")
+jobs_cli = AppGroup("jobs", help="Run background jobs once.")
+
+
+@his_cli.command("check")
+def his_check():
+    """Ping the HIS and read its catalog; exit 1 if anything fails."""
+    his = current_app.extensions["his"]
+    try:
+        his.ping()
+        departments = his.list_departments()
+        doctors = his.list_doctors()
+        today = dt.date.today()
+        schedules = his.list_schedules(date_from=today, date_to=today + dt.timedelta(days=7))
+    except HisError as error:
+        click.echo(f"HIS check failed: {type(error).__name__}: {error}", err=True)
+        raise SystemExit(1) from error
+    click.echo(f"HIS ok ({current_app.config['HIS_ADAPTER']}): {len(departments)} departments, "
+               f"{len(doctors)} doctors, {len(schedules)} schedules in the next 8 days")
+
+
+@jobs_cli.command("recover-pending")
+@click.option("--older-than", default=None, type=int, help="seconds (default PENDING_RECOVERY_SECONDS)")
+def recover_pending(older_than):
+    """Settle bookings left pending while the HIS was unreachable."""
+    from bff.appointments.service import recover_pending as recover
+
+    seconds = older_than if older_than is not None else current_app.config["PENDING_RECOVERY_SECONDS"]
+    click.echo(f"settled {recover(dt.timedelta(seconds=seconds))} pending bookings")

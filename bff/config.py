@@ -1,0 +1,89 @@
+"""Settings from the environment: every one is documented in `.env.example`."""
+from __future__ import annotations
+
+import base64
+import os
+
+DEFAULT_SECRET = "dev-secret-change-me"
+# 32 zero-ish bytes, base64: fine for the sandbox, refused in production.
+DEFAULT_DATA_KEY = base64.b64encode(b"yiqiao-sandbox-data-key-32bytes!").decode()
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return default if value is None or value == "" else value
+
+
+def _int(name: str, default: int) -> int:
+    return int(_env(name, str(default)))
+
+
+def _float(name: str, default: float) -> float:
+    return float(_env(name, str(default)))
+
+
+def _bool(name: str, default: bool) -> bool:
+    return _env(name, "1" if default else "0").lower() in ("1", "true", "yes", "on")
+
+
+def _database_url() -> str:
+    url = _env("DATABASE_URL", "sqlite:///" + os.path.abspath("var/yiqiao.sqlite3"))
+    # SQLAlchemy 2.1 reads a bare postgresql:// as psycopg 3 anyway; say so explicitly.
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def load() -> dict:
+    """Build the Flask config mapping from environment variables."""
+    return {
+        "ENV_NAME": _env("YIQIAO_ENV", "development"),
+        "SECRET_KEY": _env("SECRET_KEY", DEFAULT_SECRET),
+        "DATA_KEY": _env("DATA_KEY", DEFAULT_DATA_KEY),
+        "SQLALCHEMY_DATABASE_URI": _database_url(),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "TOKEN_TTL_SECONDS": _int("TOKEN_TTL_SECONDS", 7200),
+        # WeChat mini-program login (code2Session)
+        "WX_APPID": _env("WX_APPID", "wx-sandbox-appid"),
+        "WX_SECRET": _env("WX_SECRET", "wx-sandbox-secret"),
+        "WX_API_BASE": _env("WX_API_BASE", "http://127.0.0.1:8102/"),
+        # HIS
+        "HIS_ADAPTER": _env("HIS_ADAPTER", "xmlws"),
+        "HIS_WSDL_URL": _env("HIS_WSDL_URL", "http://127.0.0.1:8101/his/ws?wsdl"),
+        "HIS_MAPPING": _env("HIS_MAPPING", os.path.join(os.path.dirname(__file__), "his", "mappings", "sandbox.yaml")),
+        "HIS_TIMEOUT_SECONDS": _float("HIS_TIMEOUT_SECONDS", 5.0),
+        "HIS_BREAKER_FAILURES": _int("HIS_BREAKER_FAILURES", 5),
+        "HIS_BREAKER_COOLDOWN_SECONDS": _float("HIS_BREAKER_COOLDOWN_SECONDS", 15.0),
+        # Booking rules
+        "PAYMENT_MODE": _env("PAYMENT_MODE", "at_hospital"),
+        "HOLD_MINUTES": _int("HOLD_MINUTES", 10),
+        "BOOKING_RATE_LIMIT": _env("BOOKING_RATE_LIMIT", "10/minute"),
+        "CANCEL_CUTOFF_MINUTES": _int("CANCEL_CUTOFF_MINUTES", 60),
+        "CHECKIN_OPENS_MINUTES": _int("CHECKIN_OPENS_MINUTES", 60),
+        "CHECKIN_LATE_MINUTES": _int("CHECKIN_LATE_MINUTES", 0),
+        "MAX_PATIENTS_PER_USER": _int("MAX_PATIENTS_PER_USER", 5),
+        "PENDING_RECOVERY_SECONDS": _int("PENDING_RECOVERY_SECONDS", 30),
+        # Infrastructure
+        "REDIS_URL": _env("REDIS_URL"),
+        "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URI", _env("REDIS_URL", "memory://")),
+        "JOBS_IN_PROCESS": _bool("JOBS_IN_PROCESS", True),
+        "LOG_LEVEL": _env("LOG_LEVEL", "INFO"),
+        "PROPAGATE_EXCEPTIONS": False,
+    }
+
+
+def check_production(config: dict) -> None:
+    """Refuse to start in production with a default secret or data key."""
+    if config.get("ENV_NAME") != "production":
+        return
+    problems = []
+    if config.get("SECRET_KEY") in (None, "", DEFAULT_SECRET) or len(config["SECRET_KEY"]) < 32:
+        problems.append("SECRET_KEY must be set to a random value of at least 32 characters")
+    if config.get("DATA_KEY") in (None, "", DEFAULT_DATA_KEY):
+        problems.append("DATA_KEY must be set (32 random bytes, base64)")
+    if config.get("WX_SECRET") in (None, "", "wx-sandbox-secret"):
+        problems.append("WX_SECRET must be the mini-program's AppSecret")
+    if problems:
+        raise RuntimeError("refusing to start in production: " + "; ".join(problems))

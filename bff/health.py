@@ -1,0 +1,43 @@
+"""`/healthz` (the process lives) and `/readyz` (the database and the HIS answer)."""
+from flask import Blueprint, current_app, jsonify
+from sqlalchemy import text
+
+from bff.extensions import db
+from bff.his.port import HisError
+
+blp = Blueprint("health", __name__)
+
+
+@blp.get("/healthz")
+def healthz():
+    """Liveness: answers while the process runs."""
+    return jsonify({"status": "ok"})
+
+
+@blp.get("/readyz")
+def readyz():
+    """Readiness: 200 only when every dependency answers."""
+    checks = {"database": _check_database(), "his": _check_his()}
+    ready = all(value == "ok" for value in checks.values())
+    body = {"status": "ok" if ready else "unavailable", "checks": checks}
+    breaker = getattr(current_app.extensions["his"], "state", None)
+    if breaker:
+        body["his_circuit"] = breaker
+    return jsonify(body), 200 if ready else 503
+
+
+def _check_database() -> str:
+    try:
+        db.session.execute(text("SELECT 1"))
+        return "ok"
+    except Exception as error:  # readiness reports, it does not raise
+        db.session.rollback()
+        return f"error: {type(error).__name__}"
+
+
+def _check_his() -> str:
+    try:
+        current_app.extensions["his"].ping()
+        return "ok"
+    except HisError as error:
+        return f"error: {error}"[:200]

@@ -1,0 +1,316 @@
+"""Resilience around any HIS adapter: a circuit breaker and a stale-tolerant catalog cache.
+
+:class:`ResilientHis` wraps a :class:`~bff.his.port.HisPort` adapter and is itself a ``HisPort``,
+so the BFF uses it wherever it would use the adapter.
+
+* Circuit breaker: after ``failure_threshold`` consecutive ``HisUnavailable`` the circuit opens
+  for ``reset_timeout`` seconds, during which calls fail fast with ``HisUnavailable("circuit
+  open")`` without touching the adapter. Then one trial call goes through (half-open): success
+  closes the circuit, failure opens it again. ``HisRejected`` is an answer, so it counts as success.
+* Catalog cache: read-only catalog operations are cached by operation and arguments, fresh for a
+  per-operation TTL. While the HIS is unreachable the last good value is served even when expired,
+  up to ``max_stale`` seconds old, and the current request is marked (:func:`served_stale`).
+* Writes pass through the breaker, never cached and never retried here: the booking service owns
+  retries, because only it knows when a request id makes a retry safe.
+"""
+from __future__ import annotations
+
+import contextvars
+import functools
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_fixed
+
+from bff.his.port import HisPort, HisRejected, HisUnavailable
+
+log = logging.getLogger("bff.his")
+
+CLOSED, OPEN, HALF_OPEN = "closed", "open", "half_open"
+
+DEFAULT_TTLS: Mapping[str, float] = {
+    "list_departments": 600.0,
+    "list_doctors": 600.0,
+    "list_schedules": 10.0,  # remaining counts change with every booking
+    "get_schedule": 5.0,
+    "list_slots": 5.0,
+}
+
+_served_stale: contextvars.ContextVar[bool] = contextvars.ContextVar("his_served_stale", default=False)
+
+
+class CircuitOpen(HisUnavailable):
+    """Failed fast: the call never reached the HIS, so it certainly changed nothing there."""
+
+
+def reset_stale() -> None:
+    """Forget the stale mark; the BFF calls this at the start of every request."""
+    _served_stale.set(False)
+
+
+def served_stale() -> bool:
+    """True when some HIS read in the current request was answered from an expired cache entry."""
+    return _served_stale.get()
+
+
+class CircuitBreaker:
+    """Thread-safe consecutive-failure circuit breaker letting one half-open trial through."""
+
+    def __init__(self, failure_threshold: int = 5, reset_timeout: float = 15.0,
+                 clock: Callable[[], float] = time.monotonic, name: str = "his"):
+        if failure_threshold < 1:
+            raise ValueError("failure_threshold must be at least 1")
+        self._threshold = failure_threshold
+        self._reset_timeout = reset_timeout
+        self._clock = clock
+        self._name = name
+        self._lock = threading.Lock()
+        self._state = CLOSED
+        self._failures = 0
+        self._opened_at = 0.0
+        self._trial_in_flight = False
+
+    @property
+    def state(self) -> str:
+        """``closed``, ``open`` or ``half_open`` (cool-down over, next call is the trial)."""
+        with self._lock:
+            self._refresh()
+            return self._state
+
+    def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run ``fn(*args, **kwargs)`` unless the circuit is open, recording the outcome."""
+        self._admit()
+        try:
+            result = fn(*args, **kwargs)
+        except HisUnavailable:
+            self._record_failure()
+            raise
+        except HisRejected:
+            self._record_success()
+            raise
+        except BaseException:
+            # Not a HIS outcome (a bug, an interrupt): free the trial, count nothing.
+            self._release_trial()
+            raise
+        self._record_success()
+        return result
+
+    def _admit(self) -> None:
+        with self._lock:
+            self._refresh()
+            if self._state == OPEN or (self._state == HALF_OPEN and self._trial_in_flight):
+                raise CircuitOpen("circuit open")
+            if self._state == HALF_OPEN:
+                self._trial_in_flight = True
+
+    def _refresh(self) -> None:
+        if self._state == OPEN and self._clock() - self._opened_at >= self._reset_timeout:
+            self._transition(HALF_OPEN)
+
+    def _record_success(self) -> None:
+        with self._lock:
+            self._failures = 0
+            self._trial_in_flight = False
+            if self._state != CLOSED:
+                self._transition(CLOSED)
+
+    def _record_failure(self) -> None:
+        with self._lock:
+            self._failures += 1
+            self._trial_in_flight = False
+            if self._state == HALF_OPEN or (self._state == CLOSED and self._failures >= self._threshold):
+                self._opened_at = self._clock()
+                self._transition(OPEN)
+
+    def _release_trial(self) -> None:
+        with self._lock:
+            self._trial_in_flight = False
+
+    def _transition(self, new: str) -> None:
+        old, self._state = self._state, new
+        level = logging.WARNING if new == OPEN else logging.INFO
+        log.log(level, "HIS %s circuit %s -> %s (consecutive failures: %d, cool-down %.0fs)",
+                self._name, old, new, self._failures, self._reset_timeout)
+
+
+@dataclass(frozen=True)
+class CacheEntry:
+    value: Any
+    stored_at: float  # clock() when the HIS answered
+
+
+class CacheBackend(Protocol):
+    """The little a catalog cache must do; an in-process one now, maybe Redis later."""
+
+    def get(self, key: str) -> CacheEntry | None: ...
+    def put(self, key: str, entry: CacheEntry) -> None: ...
+    def discard(self, key: str) -> None: ...
+    def discard_where(self, prefix: str, predicate: Callable[[CacheEntry], bool]) -> None: ...
+
+
+class InProcessCache:
+    """A bounded LRU dict guarded by a lock."""
+
+    def __init__(self, max_entries: int = 4096):
+        self._max = max_entries
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[str, CacheEntry] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, key: str) -> CacheEntry | None:
+        """The entry under key, marked most recently used, or None."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+            return entry
+
+    def put(self, key: str, entry: CacheEntry) -> None:
+        """Store entry, evicting the least recently used beyond the bound."""
+        with self._lock:
+            self._entries[key] = entry
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._max:
+                self._entries.popitem(last=False)
+
+    def discard(self, key: str) -> None:
+        """Drop key if present."""
+        with self._lock:
+            self._entries.pop(key, None)
+
+    def discard_where(self, prefix: str, predicate: Callable[[CacheEntry], bool]) -> None:
+        """Drop every entry whose key starts with prefix and that predicate accepts."""
+        with self._lock:
+            doomed = [k for k, e in self._entries.items() if k.startswith(prefix) and predicate(e)]
+            for key in doomed:
+                del self._entries[key]
+
+
+def _key(op: str, args: tuple) -> str:
+    return f"{op}:{args!r}"
+
+
+def _through_breaker(op: str) -> Callable[..., Any]:
+    # The port's name, docstring and signature (inspect follows __wrapped__); not its abstract mark.
+    def method(self: ResilientHis, *args: Any, **kwargs: Any) -> Any:
+        return self.breaker.call(getattr(self.adapter, op), *args, **kwargs)
+    return functools.update_wrapper(method, getattr(HisPort, op), updated=())
+
+
+def _copy(value: Any) -> Any:
+    # Items are frozen dataclasses; copying the list keeps callers from mutating the cache.
+    return list(value) if isinstance(value, list) else value
+
+
+class ResilientHis(HisPort):
+    """A HisPort adding a circuit breaker, a catalog cache with stale fallback, and read retry."""
+
+    def __init__(self, adapter: HisPort, *, failure_threshold: int = 5, reset_timeout: float = 15.0,
+                 ttls: Mapping[str, float] | None = None, max_stale: float = 24 * 3600.0,
+                 cache: CacheBackend | None = None, max_entries: int = 4096,
+                 read_retries: int = 1, retry_budget: float = 0.5, retry_wait: float = 0.05,
+                 clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep):
+        self.adapter = adapter
+        self.name = adapter.name
+        self.breaker = CircuitBreaker(failure_threshold, reset_timeout, clock, name=adapter.name)
+        self.cache: CacheBackend = cache if cache is not None else InProcessCache(max_entries)
+        self._ttls = {**DEFAULT_TTLS, **(ttls or {})}
+        self._max_stale = max_stale
+        self._read_retries = read_retries
+        self._retry_budget = retry_budget
+        self._retry_wait = retry_wait
+        self._clock = clock
+        self._sleep = sleep
+
+    @property
+    def state(self) -> str:
+        """The circuit state, for /readyz and logs."""
+        return self.breaker.state
+
+    def invalidate_slots(self, schedule_id: str) -> None:
+        """Drop cached data showing this schedule's remaining places (after a booking or cancel)."""
+        self.cache.discard(_key("get_schedule", (schedule_id,)))
+        self.cache.discard(_key("list_slots", (schedule_id,)))
+        self.cache.discard_where("list_schedules:",
+                                 lambda e: any(s.id == schedule_id for s in e.value))
+
+    # -- cached reads --------------------------------------------------------------------------
+
+    def list_departments(self):
+        """All departments (cached)."""
+        return self._read("list_departments", (), self.adapter.list_departments)
+
+    def list_doctors(self, department_code=None):
+        """Doctors, optionally of one department (cached)."""
+        return self._read("list_doctors", (department_code,), self.adapter.list_doctors)
+
+    def list_schedules(self, department_code=None, doctor_code=None, date_from=None, date_to=None):
+        """Schedules (cached briefly)."""
+        args = (department_code, doctor_code, date_from, date_to)
+        return self._read("list_schedules", args, self.adapter.list_schedules)
+
+    def get_schedule(self, schedule_id):
+        """One schedule (cached briefly)."""
+        return self._read("get_schedule", (schedule_id,), self.adapter.get_schedule)
+
+    def list_slots(self, schedule_id):
+        """Time slots of one schedule (cached briefly)."""
+        return self._read("list_slots", (schedule_id,), self.adapter.list_slots)
+
+    def _read(self, op: str, args: tuple, fetch: Callable[..., Any]) -> Any:
+        key = _key(op, args)
+        entry = self.cache.get(key)
+        if entry is not None and self._clock() - entry.stored_at < self._ttls[op]:
+            return _copy(entry.value)
+        try:
+            value = self.breaker.call(self._fetch_with_retry, fetch, *args)
+        except HisUnavailable as exc:
+            return self._stale_or_raise(op, key, entry, exc)
+        self.cache.put(key, CacheEntry(value, self._clock()))
+        return _copy(value)
+
+    def _stale_or_raise(self, op: str, key: str, entry: CacheEntry | None, exc: HisUnavailable) -> Any:
+        if entry is None:
+            raise exc
+        age = self._clock() - entry.stored_at
+        if age > self._max_stale:
+            self.cache.discard(key)
+            raise exc
+        _served_stale.set(True)
+        log.debug("HIS %s unavailable, serving stale %s (age %.0fs)", self.name, op, age)
+        return _copy(entry.value)
+
+    def _fetch_with_retry(self, fetch: Callable[..., Any], *args: Any) -> Any:
+        # One quick retry on HisUnavailable, but only when the failure itself was quick (refused
+        # connection, reset, garbage answer): a failure slower than retry_budget is most likely the
+        # adapter's own timeout, and repeating it would double the caller's wait. So the worst case
+        # stays about adapter timeout + retry_budget + retry_wait, never twice the timeout. The
+        # breaker sits outside this, so one retried read counts as one failure.
+        start = self._clock()
+
+        def stop(state: RetryCallState) -> bool:
+            return state.attempt_number > self._read_retries or self._clock() - start >= self._retry_budget
+
+        retrying = Retrying(retry=retry_if_exception_type(HisUnavailable), stop=stop,
+                            wait=wait_fixed(self._retry_wait), sleep=self._sleep, reraise=True)
+        return retrying(fetch, *args)
+
+    # -- writes and live data: through the breaker, never cached, never retried here ----------
+
+    ping = _through_breaker("ping")
+    find_or_create_patient = _through_breaker("find_or_create_patient")
+    lock_slot = _through_breaker("lock_slot")
+    unlock_slot = _through_breaker("unlock_slot")
+    confirm_registration = _through_breaker("confirm_registration")
+    query_registration = _through_breaker("query_registration")
+    cancel_registration = _through_breaker("cancel_registration")
+    check_in = _through_breaker("check_in")
+    queue_status = _through_breaker("queue_status")

@@ -1,0 +1,39 @@
+"""In-process background jobs for the embedded default (Celery takes over in production)."""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+
+log = logging.getLogger("bff.jobs")
+
+
+def start_in_process(app, interval: float = 15.0) -> threading.Thread | None:
+    """Run the periodic jobs in a daemon thread when JOBS_IN_PROCESS is on."""
+    if not app.config["JOBS_IN_PROCESS"]:
+        return None
+    stop = threading.Event()
+
+    def loop():
+        while not stop.wait(interval):
+            run_periodic(app)
+
+    thread = threading.Thread(target=loop, name="yiqiao-jobs", daemon=True)
+    thread.stop = stop
+    thread.start()
+    return thread
+
+
+def run_periodic(app) -> None:
+    """One pass over the periodic jobs; a failing job is logged, never fatal."""
+    from bff.appointments.service import recover_pending
+    from bff.extensions import db
+
+    with app.app_context():
+        try:
+            recover_pending(dt.timedelta(seconds=app.config["PENDING_RECOVERY_SECONDS"]))
+        except Exception:  # keep the loop alive whatever one pass meets
+            log.exception("recover_pending failed")
+            db.session.rollback()
+        finally:
+            db.session.remove()

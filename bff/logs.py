@@ -1,0 +1,65 @@
+"""JSON logs, one line per record, with the request id and without personal data."""
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import time
+import uuid
+
+from flask import g, has_request_context, request
+from pythonjsonlogger.json import JsonFormatter
+
+# An 18-digit resident ID (last may be X) and a mainland mobile number, wherever they appear.
+_ID_NUMBER = re.compile(r"(?<!\d)(\d{6})\d{8}(\d{3}[\dXx])(?!\d)")
+_PHONE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+
+
+def scrub(text: str) -> str:
+    """Mask ID numbers and phone numbers in free text."""
+    text = _ID_NUMBER.sub(r"\1********\2", text)
+    return _PHONE.sub(r"\1****\2", text)
+
+
+class ContextFilter(logging.Filter):
+    """Adds the request id and scrubs personal data from the message."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = getattr(g, "request_id", None) if has_request_context() else None
+        message = record.getMessage()
+        cleaned = scrub(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+def configure(level: str = "INFO") -> None:
+    """Send JSON lines to stderr for the whole process."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+                                       rename_fields={"asctime": "time", "levelname": "level", "name": "logger"}))
+    handler.addFilter(ContextFilter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+
+
+def install_request_logging(app) -> None:
+    """Give every request an id (from X-Request-Id or new), echo it, and log one access line."""
+    access = logging.getLogger("bff.access")
+
+    @app.before_request
+    def _start():
+        incoming = request.headers.get("X-Request-Id", "")
+        g.request_id = incoming if re.fullmatch(r"[A-Za-z0-9._-]{8,64}", incoming) else uuid.uuid4().hex
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def _finish(response):
+        response.headers["X-Request-Id"] = getattr(g, "request_id", "")
+        elapsed = (time.perf_counter() - getattr(g, "started", time.perf_counter())) * 1000
+        access.info("%s %s %s", request.method, request.path, response.status_code,
+                    extra={"status": response.status_code, "ms": round(elapsed, 1),
+                           "user_id": getattr(g, "user_id", None)})
+        return response

@@ -1,0 +1,1 @@
+"""Electronic health card platform client: no Flask. Built with the health card issue."""

@@ -1,0 +1,1 @@
+"""Gateway-agnostic payment core (WeChat Pay, Alipay): no Flask. Built with the payments issue."""

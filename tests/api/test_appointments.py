@@ -1,0 +1,227 @@
+"""Booking end to end through the API with the memory HIS: rules, failures, ownership."""
+import datetime as dt
+
+from bff.his.port import PatientInfo
+from tests.api.booking_helpers import book, find_slot
+from tests.conftest import add_patient, login
+from tests.fakes import resident_id
+
+
+def tomorrow(clock):
+    return clock().date() + dt.timedelta(days=1)
+
+
+def error_code(response):
+    return response.get_json()["error"]["code"]
+
+
+def test_booking_is_confirmed_and_registered_in_the_his(client, alice, clock, memory_his):
+    patient = add_patient(client, alice)
+    schedule, slot = find_slot(client, alice, tomorrow(clock))
+    response = book(client, alice, patient["id"], schedule, slot)
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    assert body["status"] == "confirmed" and body["visit_no"]
+    assert body["fee"] == schedule["fee"] and body["slot"]["id"] == slot["id"]
+    assert body["patient"]["name"] == "张三" and "*" in body["patient"]["id_number_masked"]
+    assert memory_his.live_registrations == 1 and memory_his.live_locks == 0
+    listed = client.get("/api/v1/appointments", headers=alice).get_json()["items"]
+    assert [a["id"] for a in listed] == [body["id"]]
+    after = client.get(f"/api/v1/schedules/{schedule['id']}/slots", headers=alice).get_json()["items"]
+    assert next(s for s in after if s["id"] == slot["id"])["remaining"] == slot["remaining"] - 1
+
+
+def test_same_idempotency_key_books_once(client, alice, clock, memory_his):
+    patient = add_patient(client, alice)
+    schedule, slot = find_slot(client, alice, tomorrow(clock))
+    first = book(client, alice, patient["id"], schedule, slot, key="k-1")
+    again = book(client, alice, patient["id"], schedule, slot, key="k-1")
+    assert first.get_json()["id"] == again.get_json()["id"] and again.status_code == 201
+    assert memory_his.live_registrations == 1
+
+
+def test_second_booking_same_patient_department_day_is_refused(client, alice, clock):
+    patient = add_patient(client, alice)
+    schedule, slot = find_slot(client, alice, tomorrow(clock))
+    assert book(client, alice, patient["id"], schedule, slot).status_code == 201
+    again = book(client, alice, patient["id"], schedule, slot)
+    assert again.status_code == 409 and error_code(again) == "DUPLICATE_BOOKING"
+
+
+def test_a_slot_never_takes_more_than_its_capacity(client, clock, memory_his):
+    owner = login(client, "first")
+    schedule, slot = find_slot(client, owner, tomorrow(clock))
+    outcomes = []
+    for n in range(slot["capacity"] + 2):
+        headers = login(client, f"user-{n}")
+        patient = add_patient(client, headers)
+        outcomes.append(book(client, headers, patient["id"], schedule, slot))
+    statuses = [r.status_code for r in outcomes]
+    assert statuses.count(201) == slot["capacity"]
+    assert [error_code(r) for r in outcomes if r.status_code != 201] == ["SLOT_FULL", "SLOT_FULL"]
+    assert memory_his.live_registrations == slot["capacity"] and memory_his.live_locks == 0
+
+
+def test_not_released_is_403(client, alice, clock):
+    clock.set(clock().replace(hour=6, minute=30))
+    patient = add_patient(client, alice)
+    last_day = clock().date() + dt.timedelta(days=7)
+    schedule, _ = find_slot(client, alice, last_day, status="not_released")
+    slot = client.get(f"/api/v1/schedules/{schedule['id']}/slots", headers=alice).get_json()["items"][0]
+    response = book(client, alice, patient["id"], schedule, slot)
+    assert response.status_code == 403 and error_code(response) == "NOT_RELEASED"
+    assert "release_at" in response.get_json()["error"]["details"]
+
+
+def test_booking_for_someone_elses_patient_is_404(client, alice, bob, clock):
+    patient = add_patient(client, alice)
+    schedule, slot = find_slot(client, bob, tomorrow(clock))
+    response = book(client, bob, patient["id"], schedule, slot)
+    assert response.status_code == 404 and error_code(response) == "PATIENT_NOT_FOUND"
+
+
+def test_someone_elses_appointment_is_404_everywhere(client, alice, bob, clock):
+    patient = add_patient(client, alice)
+    schedule, slot = find_slot(client, alice, tomorrow(clock))
+    appointment = book(client, alice, patient["id"], schedule, slot).get_json()
+    for method, path in (("get", ""), ("post", "/cancel"), ("post", "/check-in"), ("get", "/queue")):
+        response = getattr(client, method)(f"/api/v1/appointments/{appointment['id']}{path}", headers=bob)
+        assert response.status_code == 404, path
+    assert client.get("/api/v1/appointments", headers=bob).get_json() == {"items": []}
+
+
+def test_bad_booking_body_is_422(client, alice):
+    response = client.post("/api/v1/appointments", headers=alice, json={"patient_id": "x"})
+    assert response.status_code == 422 and set(response.get_json()["error"]["details"]["fields"]) >= {
+        "patient_id", "schedule_id", "slot_id"}
+
+
+def test_unknown_slot_is_404(client, alice, clock):
+    patient = add_patient(client, alice)
+    schedule, _ = find_slot(client, alice, tomorrow(clock))
+    response = book(client, alice, patient["id"], schedule, {"id": "nope"})
+    assert response.status_code == 404 and error_code(response) == "SLOT_NOT_FOUND"
+
+
+def test_booking_attempts_are_rate_limited_per_user(make_app, clock):
+    app = make_app(BOOKING_RATE_LIMIT="3/minute")
+    client = app.test_client()
+    alice, bob = login(client, "alice"), login(client, "bob")
+    statuses = [client.post("/api/v1/appointments", headers=alice, json={}).status_code for _ in range(4)]
+    assert statuses == [422, 422, 422, 429]
+    limited = client.post("/api/v1/appointments", headers=alice, json={})
+    assert error_code(limited) == "RATE_LIMITED" and int(limited.headers["Retry-After"]) > 0
+    assert client.post("/api/v1/appointments", headers=bob, json={}).status_code == 422
+
+
+def test_cancel_frees_the_place_in_the_his(client, alice, clock, memory_his):
+    patient = add_patient(client, alice)
+    schedule, slot = find_slot(client, alice, tomorrow(clock))
+    appointment = book(client, alice, patient["id"], schedule, slot).get_json()
+    response = client.post(f"/api/v1/appointments/{appointment['id']}/cancel", headers=alice)
+    assert response.status_code == 200 and response.get_json()["status"] == "cancelled"
+    assert memory_his.live_registrations == 0
+    again = book(client, alice, patient["id"], schedule, slot)
+    assert again.status_code == 201, "a cancelled booking must not block a new one"
+
+
+def test_cancel_after_the_cutoff_is_409(client, alice, clock):
+    patient = add_patient(client, alice)
+    schedule, slot = find_slot(client, alice, clock().date(), after=clock() + dt.timedelta(minutes=20))
+    appointment = book(client, alice, patient["id"], schedule, slot).get_json()
+    response = client.post(f"/api/v1/appointments/{appointment['id']}/cancel", headers=alice)
+    assert response.status_code == 409 and error_code(response) == "CANCEL_TOO_LATE"
+
+
+def test_check_in_on_the_day_then_queue(client, alice, clock, memory_his):
+    patient = add_patient(client, alice)
+    schedule, slot = find_slot(client, alice, clock().date(), after=clock())
+    appointment = book(client, alice, patient["id"], schedule, slot).get_json()
+    start = dt.datetime.fromisoformat(slot["start"])
+    clock.set(start - dt.timedelta(minutes=90))
+    early = client.post(f"/api/v1/appointments/{appointment['id']}/check-in", headers=alice)
+    assert early.status_code == 409 and error_code(early) == "CHECKIN_TOO_EARLY"
+    clock.set(start - dt.timedelta(minutes=30))
+    checked = client.post(f"/api/v1/appointments/{appointment['id']}/check-in", headers=alice).get_json()
+    assert checked["status"] == "checked_in" and checked["queue_no"] >= 1
+    queue = client.get(f"/api/v1/appointments/{appointment['id']}/queue", headers=alice).get_json()
+    assert queue["queue_no"] == checked["queue_no"] and queue["ahead"] >= 0
+    assert queue["estimated_wait_minutes"] >= 0
+
+
+def test_check_in_on_another_day_is_refused(client, alice, clock):
+    patient = add_patient(client, alice)
+    schedule, slot = find_slot(client, alice, tomorrow(clock))
+    appointment = book(client, alice, patient["id"], schedule, slot).get_json()
+    response = client.post(f"/api/v1/appointments/{appointment['id']}/check-in", headers=alice)
+    assert response.status_code == 409 and error_code(response) == "CHECKIN_NOT_TODAY"
+
+
+def test_his_down_at_booking_leaves_nothing_behind(client, alice, clock, memory_his):
+    patient = add_patient(client, alice)
+    schedule, slot = find_slot(client, alice, tomorrow(clock))
+    memory_his.fail_next("lock_slot", times=1)
+    response = book(client, alice, patient["id"], schedule, slot)
+    assert response.status_code == 503 and error_code(response) == "HIS_UNAVAILABLE"
+    assert memory_his.live_locks == 0 and memory_his.live_registrations == 0
+    assert client.get("/api/v1/appointments", headers=alice).get_json() == {"items": []}
+    assert book(client, alice, patient["id"], schedule, slot).status_code == 201
+
+
+def test_lost_confirmation_reply_is_recovered_by_asking_the_his(client, alice, clock, memory_his):
+    patient = add_patient(client, alice)
+    schedule, slot = find_slot(client, alice, tomorrow(clock))
+    memory_his.fail_next("confirm_registration", times=1, committed=True)
+    response = book(client, alice, patient["id"], schedule, slot)
+    assert response.status_code == 201 and response.get_json()["status"] == "confirmed"
+    assert memory_his.live_registrations == 1
+
+
+def test_confirmation_not_committed_releases_the_lock(client, alice, clock, memory_his):
+    patient = add_patient(client, alice)
+    schedule, slot = find_slot(client, alice, tomorrow(clock))
+    memory_his.fail_next("confirm_registration", times=1, committed=False)
+    response = book(client, alice, patient["id"], schedule, slot)
+    assert response.status_code == 503
+    assert memory_his.live_locks == 0 and memory_his.live_registrations == 0
+    assert client.get("/api/v1/appointments", headers=alice).get_json() == {"items": []}
+
+
+def test_booking_left_pending_is_settled_by_recovery(app, client, alice, clock, memory_his):
+    from bff.appointments.service import recover_pending
+
+    patient = add_patient(client, alice)
+    schedule, slot = find_slot(client, alice, tomorrow(clock))
+    memory_his.fail_next("confirm_registration", times=1, committed=True)
+    memory_his.fail_next("query_registration", times=1)
+    response = book(client, alice, patient["id"], schedule, slot)
+    assert response.status_code == 503
+    [pending] = client.get("/api/v1/appointments", headers=alice).get_json()["items"]
+    assert pending["status"] == "pending"
+    retry = book(client, alice, patient["id"], schedule, slot)
+    assert retry.status_code == 409 and error_code(retry) == "BOOKING_IN_PROGRESS"
+    with app.app_context():
+        assert recover_pending(dt.timedelta(seconds=0)) == 1
+    settled = client.get(f"/api/v1/appointments/{pending['id']}", headers=alice).get_json()
+    assert settled["status"] == "confirmed" and memory_his.live_registrations == 1
+
+
+def test_his_rejection_at_lock_is_slot_full(client, alice, clock, memory_his):
+    patient = add_patient(client, alice)
+    schedule, slot = find_slot(client, alice, tomorrow(clock))
+    for n in range(slot["remaining"]):  # booked through another channel, e.g. the hospital window
+        walk_in = memory_his.find_or_create_patient(PatientInfo(
+            name="窗口患者", id_type="01", id_number=resident_id(900 + n), phone="13700000000", gender="F",
+            birthday=dt.date(1990, 3, 7)))
+        memory_his.lock_slot(f"window-{n}", walk_in.his_patient_id, schedule["id"], slot["id"])
+    response = book(client, alice, patient["id"], schedule, slot)
+    assert response.status_code == 409 and error_code(response) == "SLOT_FULL"
+    assert client.get("/api/v1/appointments", headers=alice).get_json() == {"items": []}
+
+
+def test_patient_with_upcoming_booking_cannot_be_deleted(client, alice, clock):
+    patient = add_patient(client, alice)
+    schedule, slot = find_slot(client, alice, tomorrow(clock))
+    book(client, alice, patient["id"], schedule, slot)
+    response = client.delete(f"/api/v1/patients/{patient['id']}", headers=alice)
+    assert response.status_code == 409 and error_code(response) == "PATIENT_HAS_APPOINTMENTS"

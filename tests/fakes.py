@@ -1,0 +1,41 @@
+"""In-process fakes for unit and API tests (never used by `make run` or integration tests)."""
+from __future__ import annotations
+
+import datetime as dt
+
+from bff.auth.wechat import WxCodeInvalid, WxSession, WxUnavailable
+from bff.his.port import HOSPITAL_TZ
+
+
+class FakeWxLogin:
+    """code X → openid test-X; `invalid` is refused, `down` means WeChat is unreachable."""
+
+    def code_to_session(self, js_code: str) -> WxSession:
+        if js_code == "invalid":
+            raise WxCodeInvalid("40029")
+        if js_code == "down":
+            raise WxUnavailable("down")
+        return WxSession(openid=f"test-{js_code}", unionid=None)
+
+
+class FakeClock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, start: dt.datetime | None = None):
+        self.current = start or dt.datetime.now(HOSPITAL_TZ).replace(hour=9, minute=0, second=0, microsecond=0)
+
+    def __call__(self) -> dt.datetime:
+        return self.current
+
+    def set(self, when: dt.datetime) -> None:
+        self.current = when
+
+    def advance(self, **delta) -> None:
+        self.current += dt.timedelta(**delta)
+
+
+def resident_id(seq: int, birthday: str = "19900307") -> str:
+    """A valid 18-digit resident ID (GB 11643 check digit) for test patient number seq."""
+    body = "110101" + birthday + f"{seq % 1000:03d}"
+    weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+    return body + "10X98765432"[sum(int(c) * w for c, w in zip(body, weights)) % 11]
