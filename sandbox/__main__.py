@@ -16,10 +16,10 @@ from sandbox.his.app import create_app as create_his
 from sandbox.wechat.app import create_app as create_wechat
 
 
-def build_servers(host: str, data_dir: str, ports: dict[str, int]) -> dict:
+def build_servers(host: str, data_dir: str, ports: dict[str, int], clock=None) -> dict:
     """Make (not start) a threaded server per simulator; a port of 0 picks a free one."""
     os.makedirs(data_dir, exist_ok=True)
-    apps = {"his": create_his(os.path.join(data_dir, "sandbox-his.sqlite3")), "wechat": create_wechat()}
+    apps = {"his": create_his(os.path.join(data_dir, "sandbox-his.sqlite3"), clock), "wechat": create_wechat()}
     return {name: make_server(host, ports.get(name, 0), app, threaded=True) for name, app in apps.items()}
 
 

@@ -1,0 +1,114 @@
+"""Races on the real PostgreSQL server: the BFF itself never double-books.
+
+The HIS here is the in-memory one on purpose: these tests prove the BFF's own guards (unique
+constraint, slot counter, compare-and-set transitions) hold under concurrency on PostgreSQL.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import sqlalchemy as sa
+
+from tests.api.booking_helpers import find_slot
+from tests.conftest import TEST_CONFIG, add_patient, login
+from tests.fakes import FakeWxLogin
+
+DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture
+def pg_app(his, clock):
+    """An app on a fresh PostgreSQL schema, migrated with the real migrations."""
+    from flask_migrate import upgrade
+
+    from bff.app import create_app
+
+    schema = "yiqiao_t_" + uuid.uuid4().hex[:10]
+    admin = sa.create_engine(DATABASE_URL)
+    with admin.begin() as connection:
+        connection.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    url = f"{DATABASE_URL}?options=-csearch_path%3D{schema}"
+    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url,
+                      "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 20, "max_overflow": 10}},
+                     his=his, wx_login=FakeWxLogin(), clock=clock)
+    with app.app_context():
+        upgrade(directory="migrations")
+        assert "postgresql" in str(app.extensions["sqlalchemy"].engine.url)
+    yield app
+    with app.app_context():
+        app.extensions["sqlalchemy"].engine.dispose()
+    with admin.begin() as connection:
+        connection.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
+def _race(app, calls):
+    """Run each call with its own test client, all at once."""
+    def run(call):
+        return call(app.test_client())
+
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return list(pool.map(run, calls))
+
+
+def test_many_users_race_for_one_slot(pg_app, clock, memory_his):
+    client = pg_app.test_client()
+    tomorrow = clock().date() + dt.timedelta(days=1)
+    schedule, slot = find_slot(client, login(client, "scout"), tomorrow)
+    racers = []
+    for n in range(16):
+        headers = login(client, f"racer-{n}")
+        racers.append((headers, add_patient(client, headers)["id"]))
+
+    def attempt(headers, patient_id):
+        return lambda c: c.post("/api/v1/appointments", headers=headers, json={
+            "patient_id": patient_id, "schedule_id": schedule["id"], "slot_id": slot["id"]})
+
+    results = _race(pg_app, [attempt(h, p) for h, p in racers])
+    codes = [r.status_code for r in results]
+    assert codes.count(201) == slot["remaining"]
+    assert {r.get_json()["error"]["code"] for r in results if r.status_code != 201} == {"SLOT_FULL"}
+    assert memory_his.live_registrations == slot["remaining"] and memory_his.live_locks == 0
+    with pg_app.app_context():
+        from bff.extensions import db
+
+        booked = db.session.execute(sa.text("SELECT booked, capacity FROM slot_counters WHERE slot_id = :s"),
+                                    {"s": slot["id"]}).one()
+        assert booked.booked == slot["remaining"] <= booked.capacity
+
+
+def test_one_patient_racing_for_the_same_day_gets_one_booking(pg_app, clock, memory_his):
+    client = pg_app.test_client()
+    headers = login(client, "eager")
+    patient_id = add_patient(client, headers)["id"]
+    tomorrow = clock().date() + dt.timedelta(days=1)
+    schedule, _ = find_slot(client, headers, tomorrow)
+    slots = [s for s in client.get(f"/api/v1/schedules/{schedule['id']}/slots", headers=headers).get_json()["items"]
+             if s["remaining"] > 0][:6]
+
+    def attempt(slot):
+        return lambda c: c.post("/api/v1/appointments", headers=headers, json={
+            "patient_id": patient_id, "schedule_id": schedule["id"], "slot_id": slot["id"]})
+
+    results = _race(pg_app, [attempt(s) for s in slots])
+    assert [r.status_code for r in results].count(201) == 1
+    assert {r.get_json()["error"]["code"] for r in results if r.status_code != 201} <= {
+        "DUPLICATE_BOOKING", "BOOKING_IN_PROGRESS"}
+    assert memory_his.live_registrations == 1
+
+
+def test_same_idempotency_key_sent_twice_at_once_books_once(pg_app, clock, memory_his):
+    client = pg_app.test_client()
+    auth = login(client, "double-tap")
+    patient_id = add_patient(client, auth)["id"]
+    headers = {**auth, "Idempotency-Key": "tap-1"}
+    schedule, slot = find_slot(client, headers, clock().date() + dt.timedelta(days=2))
+    body = {"patient_id": patient_id, "schedule_id": schedule["id"], "slot_id": slot["id"]}
+    results = _race(pg_app, [lambda c: c.post("/api/v1/appointments", headers=headers, json=body)] * 4)
+    created = {r.get_json()["id"] for r in results if r.status_code == 201}
+    assert len(created) == 1 and memory_his.live_registrations == 1
+    assert all(r.status_code == 201 or r.get_json()["error"]["code"] == "IDEMPOTENCY_IN_PROGRESS" for r in results)
