@@ -4,7 +4,7 @@ from __future__ import annotations
 import base64
 import os
 
-DEFAULT_SECRET = "dev-secret-change-me"
+DEFAULT_SECRET = "dev-secret-change-me"  # noqa: S105 -- the sandbox default production refuses
 # 32 zero-ish bytes, base64: fine for the sandbox, refused in production.
 DEFAULT_DATA_KEY = base64.b64encode(b"yiqiao-sandbox-data-key-32bytes!").decode()
 

@@ -95,7 +95,8 @@ class EnvelopeApi(Api):
         headers = dict(error.get_headers())
         headers.pop("Content-Type", None)
         if status == 429 and getattr(error, "response", None) is not None:
-            headers.update({k: v for k, v in error.response.headers.items() if k.startswith(("Retry-After", "X-RateLimit"))})
+            headers.update({k: v for k, v in error.response.headers.items()
+                            if k.startswith(("Retry-After", "X-RateLimit"))})
         return error_response(code, status, details=details, headers=headers)
 
 

@@ -9,8 +9,8 @@ import json
 from flask import g, request
 from sqlalchemy.exc import IntegrityError
 
-from bff.errors import AppError
 from bff.db_types import AwareDateTime
+from bff.errors import AppError
 from bff.extensions import db
 
 
@@ -25,7 +25,7 @@ class IdempotencyRecord(db.Model):
     status_code = db.Column(db.Integer)  # NULL while the first request is still running
     body = db.Column(db.Text)
     created_at = db.Column(AwareDateTime(), nullable=False,
-                           default=lambda: dt.datetime.now(dt.timezone.utc))
+                           default=lambda: dt.datetime.now(dt.UTC))
 
 
 def _fingerprint() -> str:

@@ -37,8 +37,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--data-dir", default="var/sandbox")
     args = parser.parse_args(argv)
-    ports = {"his": int(os.environ.get("SANDBOX_HIS_PORT", 8101)),
-             "wechat": int(os.environ.get("SANDBOX_WECHAT_PORT", 8102))}
+    ports = {"his": int(os.environ.get("SANDBOX_HIS_PORT", "8101")),
+             "wechat": int(os.environ.get("SANDBOX_WECHAT_PORT", "8102"))}
     servers = build_servers(args.host, args.data_dir, ports)
     serve(servers)
     for name, server in servers.items():

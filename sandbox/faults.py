@@ -35,14 +35,14 @@ class Faults:
         """The current settings."""
         return {"latency_ms": self.latency_ms, "error_rate": self.error_rate, "down": self.down}
 
-    def apply(self):
-        """Sleep for the latency; answer an error response when down or unlucky, else None."""
+    def verdict(self) -> str | None:
+        """"down" or "error" when this call must fail (after the latency), else None."""
+        if self.down:
+            return "down"
         if self.latency_ms:
             time.sleep(self.latency_ms / 1000)
-        if self.down:
-            return jsonify({"errcode": -1, "errmsg": "system is down"}), 503
         if self.error_rate and random.random() < self.error_rate:
-            return jsonify({"errcode": -1, "errmsg": "system error"}), 500
+            return "error"
         return None
 
 

@@ -38,4 +38,4 @@ def resident_id(seq: int, birthday: str = "19900307") -> str:
     """A valid 18-digit resident ID (GB 11643 check digit) for test patient number seq."""
     body = "110101" + birthday + f"{seq % 1000:03d}"
     weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
-    return body + "10X98765432"[sum(int(c) * w for c, w in zip(body, weights)) % 11]
+    return body + "10X98765432"[sum(int(c) * w for c, w in zip(body, weights, strict=True)) % 11]

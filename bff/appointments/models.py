@@ -21,7 +21,7 @@ TRANSITIONS = {
 
 
 def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def _new_id() -> str:

@@ -265,11 +265,13 @@ def check_in(user_id: int, appointment_id: str) -> Appointment:
 def _check_window(appointment: Appointment) -> None:
     now = clock.now()
     if now.date() != appointment.visit_date:
-        raise AppError("CHECKIN_NOT_TODAY", 409, "只能在就诊当天签到", {"visit_date": appointment.visit_date.isoformat()})
+        raise AppError("CHECKIN_NOT_TODAY", 409, "只能在就诊当天签到",
+                       {"visit_date": appointment.visit_date.isoformat()})
     opens = appointment.slot_start - dt.timedelta(minutes=current_app.config["CHECKIN_OPENS_MINUTES"])
     closes = appointment.slot_end + dt.timedelta(minutes=current_app.config["CHECKIN_LATE_MINUTES"])
     if now < opens:
-        raise AppError("CHECKIN_TOO_EARLY", 409, f"签到时间未到，请于{opens:%H:%M}后签到", {"opens_at": opens.isoformat()})
+        raise AppError("CHECKIN_TOO_EARLY", 409, f"签到时间未到，请于{opens:%H:%M}后签到",
+                       {"opens_at": opens.isoformat()})
     if now > closes:
         raise AppError("CHECKIN_CLOSED", 409, "已过签到时间，请到分诊台咨询", {"closed_at": closes.isoformat()})
 
@@ -284,7 +286,7 @@ def queue(user_id: int, appointment_id: str) -> port.QueueStatus:
 
 def recover_pending(older_than: dt.timedelta) -> int:
     """Settle bookings left pending by an unreachable HIS: confirmed if it committed, else released."""
-    cutoff = dt.datetime.now(dt.timezone.utc) - older_than
+    cutoff = dt.datetime.now(dt.UTC) - older_than
     stuck = db.session.execute(db.select(Appointment).where(
         Appointment.status == "pending", Appointment.created_at < cutoff)).scalars().all()
     settled = 0

@@ -12,4 +12,4 @@ class User(db.Model):
     openid = db.Column(db.String(64), nullable=False, unique=True)
     unionid = db.Column(db.String(64))
     created_at = db.Column(AwareDateTime(), nullable=False,
-                           default=lambda: dt.datetime.now(dt.timezone.utc))
+                           default=lambda: dt.datetime.now(dt.UTC))

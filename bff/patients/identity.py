@@ -23,7 +23,7 @@ class ResidentId:
 
 def check_digit(first17: str) -> str:
     """The 18th character for the first 17 digits."""
-    return _CHECK[sum(int(c) * w for c, w in zip(first17, _WEIGHTS)) % 11]
+    return _CHECK[sum(int(c) * w for c, w in zip(first17, _WEIGHTS, strict=True)) % 11]
 
 
 def parse_resident_id(value: str, today: dt.date | None = None) -> ResidentId:

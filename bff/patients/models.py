@@ -25,4 +25,4 @@ class Patient(db.Model):
     is_default = db.Column(db.Boolean, nullable=False, default=False)
     active = db.Column(db.Integer, nullable=True, default=1)
     created_at = db.Column(AwareDateTime(), nullable=False,
-                           default=lambda: dt.datetime.now(dt.timezone.utc))
+                           default=lambda: dt.datetime.now(dt.UTC))

@@ -9,64 +9,71 @@ import base64
 import hashlib
 import os
 import secrets
-import threading
-import time
 
-from flask import Flask, jsonify, request
+from flask import Blueprint, Flask, current_app, jsonify, request
 
 from sandbox.faults import Faults, register_fault_routes
 
 TOKEN_TTL = 7200
+# js_code values that fail as the real API fails for a bad or reused code
+_BAD_CODES = {"": (40029, "invalid code"), "invalid": (40029, "invalid code"), "expired": (40163, "code been used")}
+
+api = Blueprint("wechat_api", __name__)
+
+
+def _settings() -> dict:
+    return current_app.extensions["sandbox_wechat"]
+
+
+def _refusal():
+    """A fault, or wrong app credentials, answered the way WeChat answers them."""
+    verdict = _settings()["faults"].verdict()
+    if verdict:
+        return jsonify({"errcode": -1, "errmsg": "system error"}), 503 if verdict == "down" else 500
+    if request.args.get("appid") != _settings()["appid"]:
+        return jsonify({"errcode": 40013, "errmsg": "invalid appid"})
+    if request.args.get("secret") != _settings()["secret"]:
+        return jsonify({"errcode": 40125, "errmsg": "invalid appsecret"})
+    return None
+
+
+@api.get("/cgi-bin/token")
+def token():
+    """The access token (wechatpy fetches one before any call)."""
+    return _refusal() or jsonify({"access_token": secrets.token_urlsafe(48), "expires_in": TOKEN_TTL})
+
+
+@api.get("/sns/jscode2session")
+def jscode2session():
+    """Mini-program login: js_code → openid and session key."""
+    refused = _refusal()
+    if refused:
+        return refused
+    if request.args.get("grant_type") != "authorization_code":
+        return jsonify({"errcode": 40002, "errmsg": "invalid grant_type"})
+    code = request.args.get("js_code", "")
+    if code in _BAD_CODES:
+        errcode, errmsg = _BAD_CODES[code]
+        return jsonify({"errcode": errcode, "errmsg": errmsg})
+    session_key = base64.b64encode(hashlib.sha256(code.encode()).digest()[:16]).decode()
+    return jsonify({"openid": f"sandbox-{code}"[:64], "session_key": session_key, "unionid": f"union-{code}"[:64]})
 
 
 def create_app(appid: str | None = None, secret: str | None = None) -> Flask:
     """Build the simulator; credentials default to the sandbox ones of `.env.example`."""
     app = Flask("sandbox.wechat")
-    appid = appid or os.environ.get("WX_APPID", "wx-sandbox-appid")
-    secret = secret or os.environ.get("WX_SECRET", "wx-sandbox-secret")
     faults = Faults()
-    tokens: dict[str, float] = {}
-    lock = threading.Lock()
+    app.extensions["sandbox_wechat"] = {
+        "appid": appid or os.environ.get("WX_APPID", "wx-sandbox-appid"),
+        "secret": secret or os.environ.get("WX_SECRET", "wx-sandbox-secret"),
+        "faults": faults,
+    }
+    app.register_blueprint(api)
     register_fault_routes(app, faults)
-
-    def credentials_error():
-        if request.args.get("appid") != appid:
-            return jsonify({"errcode": 40013, "errmsg": "invalid appid"})
-        if request.args.get("secret") != secret:
-            return jsonify({"errcode": 40125, "errmsg": "invalid appsecret"})
-        return None
-
-    @app.get("/cgi-bin/token")
-    def token():
-        failure = faults.apply() or credentials_error()
-        if failure:
-            return failure
-        value = secrets.token_urlsafe(48)
-        with lock:
-            tokens[value] = time.time() + TOKEN_TTL
-        return jsonify({"access_token": value, "expires_in": TOKEN_TTL})
-
-    @app.get("/sns/jscode2session")
-    def jscode2session():
-        failure = faults.apply() or credentials_error()
-        if failure:
-            return failure
-        code = request.args.get("js_code", "")
-        if request.args.get("grant_type") != "authorization_code":
-            return jsonify({"errcode": 40002, "errmsg": "invalid grant_type"})
-        if not code or code == "invalid":
-            return jsonify({"errcode": 40029, "errmsg": "invalid code"})
-        if code == "expired":
-            return jsonify({"errcode": 40163, "errmsg": "code been used"})
-        session_key = base64.b64encode(hashlib.sha256(code.encode()).digest()[:16]).decode()
-        return jsonify({"openid": f"sandbox-{code}"[:64], "session_key": session_key,
-                        "unionid": f"union-{code}"[:64]})
 
     @app.post("/_control/reset")
     def reset():
         faults.reset()
-        with lock:
-            tokens.clear()
         return jsonify({"ok": True})
 
     return app

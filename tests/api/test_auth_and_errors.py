@@ -116,6 +116,7 @@ def test_openapi_document_lists_the_contract(client):
 def test_logs_never_contain_id_numbers_or_phones(caplog):
     from bff.logs import ContextFilter
 
-    record = logging.LogRecord("t", logging.INFO, __file__, 1, "patient %s phone %s", ("110101199003071234", "13912345678"), None)
+    record = logging.LogRecord("t", logging.INFO, __file__, 1, "patient %s phone %s",
+                               ("110101199003071234", "13912345678"), None)
     ContextFilter().filter(record)
     assert record.getMessage() == "patient 110101********1234 phone 139****5678"

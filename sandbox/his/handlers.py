@@ -1,0 +1,227 @@
+"""Transaction codes of the sandbox HIS: the XML string in, the XML string out.
+
+Request: ``<Request><Field>value</Field>...</Request>``. Reply:
+``<Response><ResultCode>0</ResultCode><ResultMsg>成功</ResultMsg>...</Response>``; money in
+yuan with two decimals, dates ``yyyy-MM-dd``, times ``yyyy-MM-dd HH:mm:ss`` (Beijing time).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+
+from lxml import etree
+
+from sandbox.his import booking, data
+from sandbox.his.soap import parse_xml
+from sandbox.his.store import BAD_REQUEST, OK, UNKNOWN_CODE, BizError, Store
+
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+REG_STATUS = {"registered": "1", "checked_in": "2", "cancelled": "3"}
+
+
+def yuan(fen: int | Decimal) -> str:
+    """Fen as a yuan string with two decimals."""
+    return f"{Decimal(fen) / 100:.2f}"
+
+
+def his_time(iso: str) -> str:
+    """An ISO datetime as the HIS writes it (yyyy-MM-dd HH:mm:ss, Beijing time)."""
+    return dt.datetime.fromisoformat(iso).astimezone(data.TZ).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def add(parent: etree._Element, fields: dict, tag: str | None = None) -> etree._Element:
+    """Append fields as child elements (under a new element tag when given)."""
+    node = etree.SubElement(parent, tag) if tag else parent
+    for name, value in fields.items():
+        etree.SubElement(node, name).text = "" if value is None else str(value)
+    return node
+
+
+def _date(req: dict, name: str) -> str:
+    value = req.get(name, "")
+    if value and not DATE_RE.match(value):
+        raise BizError(BAD_REQUEST, f"{name}日期格式应为yyyy-MM-dd")
+    return value
+
+
+def _need(req: dict, *names: str) -> list[str]:
+    missing = [n for n in names if not req.get(n)]
+    if missing:
+        raise BizError(BAD_REQUEST, f"缺少必填参数：{','.join(missing)}")
+    return [req[n] for n in names]
+
+
+def heartbeat(store: Store, req: dict, out: etree._Element) -> None:
+    """0000 心跳."""
+    add(out, {"ServerTime": store.now().strftime("%Y-%m-%d %H:%M:%S")})
+
+
+def departments(store: Store, req: dict, out: etree._Element) -> None:
+    """1001 科室查询."""
+    parent = req.get("ParentDeptCode", "")
+    node = etree.SubElement(out, "Depts")
+    for d in data.DEPARTMENTS:
+        if not parent or d.parent == parent:
+            add(node, {"DeptCode": d.code, "DeptName": d.name, "ParentDeptCode": d.parent,
+                       "DeptLevel": 2 if d.parent else 1, "DeptIntro": d.intro, "Address": d.location},
+                "Dept")
+
+
+def doctors(store: Store, req: dict, out: etree._Element) -> None:
+    """1002 医生查询."""
+    dept = req.get("DeptCode", "")
+    node = etree.SubElement(out, "Doctors")
+    for doc in data.DOCTORS:
+        if not dept or doc.dept == dept:
+            reg, treat = data.fee_of(doc.title)
+            add(node, {"DoctorCode": doc.code, "DoctorName": doc.name, "DoctorTitle": doc.title,
+                       "DeptCode": doc.dept, "DeptName": data.DEPT_BY_CODE[doc.dept].name,
+                       "Expertise": doc.specialty, "DoctorIntro": doc.intro,
+                       "RegFee": reg, "TreatFee": treat}, "Doctor")
+
+
+def _schedule_fields(s: dict) -> dict:
+    doc = data.DOCTOR_BY_CODE[s["doctor_code"]]
+    reg, treat = data.fee_of(doc.title)
+    return {"ScheduleID": s["id"], "DeptCode": s["dept_code"], "DeptName": data.DEPT_BY_CODE[s["dept_code"]].name,
+            "DoctorCode": doc.code, "DoctorName": doc.name, "DoctorTitle": doc.title,
+            "ClinicDate": s["date"], "TimeFlag": data.PERIOD_FLAGS[s["period"]],
+            "TimeFlagName": data.PERIOD_NAMES[s["period"]], "RegFee": reg, "TreatFee": treat,
+            "TotalFee": reg + treat, "TotalNum": s["total"], "LeftNum": s["left_num"],
+            "ScheduleStatus": s["status"], "ReleaseTime": his_time(s["release_at"])}
+
+
+def schedules(store: Store, req: dict, out: etree._Element) -> None:
+    """1003 排班查询."""
+    rows = store.schedules(req.get("DeptCode", ""), req.get("DoctorCode", ""),
+                           _date(req, "BeginDate"), _date(req, "EndDate"))
+    node = etree.SubElement(out, "Schedules")
+    for s in rows:
+        add(node, _schedule_fields(s), "Schedule")
+
+
+def schedule(store: Store, req: dict, out: etree._Element) -> None:
+    """1005 单个排班查询."""
+    (sid,) = _need(req, "ScheduleID")
+    add(out, _schedule_fields(store.schedule(sid)), "Schedule")
+
+
+def time_points(store: Store, req: dict, out: etree._Element) -> None:
+    """1004 分时段号源查询."""
+    (sid,) = _need(req, "ScheduleID")
+    node = etree.SubElement(out, "TimePoints")
+    for t in store.slots(sid):
+        add(node, {"TimePointID": t["id"], "ScheduleID": sid, "BeginTime": his_time(t["start_at"]),
+                   "EndTime": his_time(t["end_at"]), "TotalNum": t["capacity"],
+                   "LeftNum": t["capacity"] - t["used"]}, "TimePoint")
+
+
+def create_patient(store: Store, req: dict, out: etree._Element) -> None:
+    """2001 建档."""
+    p = booking.create_patient(store, {
+        "name": req.get("PatientName", ""), "id_type": req.get("IDCardType", ""),
+        "id_number": req.get("IDCardNo", ""), "phone": req.get("Phone", ""),
+        "sex": req.get("Sex", ""), "birthday": _date(req, "Birthday")})
+    add(out, {"PatientID": p["patient_id"], "PatientName": p["name"], "IsNew": int(p["is_new"])})
+
+
+def lock(store: Store, req: dict, out: etree._Element) -> None:
+    """2002 锁号."""
+    order_no, pid, sid, tid = _need(req, "OutOrderNo", "PatientID", "ScheduleID", "TimePointID")
+    lk = booking.lock(store, order_no, pid, sid, tid)
+    add(out, {"LockID": lk["lock_id"], "OutOrderNo": order_no, "ScheduleID": lk["schedule_id"],
+              "TimePointID": lk["slot_id"], "VisitNo": lk["visit_no"], "TotalFee": yuan(lk["fee_fen"])})
+
+
+def unlock(store: Store, req: dict, out: etree._Element) -> None:
+    """2003 解锁."""
+    (order_no,) = _need(req, "OutOrderNo")
+    booking.unlock(store, order_no)
+
+
+def _reg_fields(r: dict) -> dict:
+    return {"RegID": r["id"], "OutOrderNo": r["out_order_no"], "PatientID": r["patient_id"],
+            "ScheduleID": r["schedule_id"], "TimePointID": r["slot_id"], "VisitNo": r["visit_no"],
+            "TotalFee": yuan(r["fee_fen"]), "RegStatus": REG_STATUS[r["status"]],
+            "TradeNo": r["trade_no"] or ""}
+
+
+def confirm(store: Store, req: dict, out: etree._Element) -> None:
+    """2004 挂号确认 (with the payment's trade number)."""
+    (order_no,) = _need(req, "OutOrderNo")
+    paid = None
+    if req.get("PayFee"):
+        try:
+            paid = int(Decimal(req["PayFee"]) * 100)
+        except InvalidOperation as exc:
+            raise BizError(BAD_REQUEST, "PayFee金额格式不正确") from exc
+    add(out, _reg_fields(booking.confirm(store, order_no, req.get("TradeNo", ""), paid)))
+
+
+def query(store: Store, req: dict, out: etree._Element) -> None:
+    """2005 挂号结果查询 by OutOrderNo (compensation)."""
+    (order_no,) = _need(req, "OutOrderNo")
+    add(out, _reg_fields(booking.query(store, order_no)))
+
+
+def cancel(store: Store, req: dict, out: etree._Element) -> None:
+    """2006 退号."""
+    (rid,) = _need(req, "RegID")
+    r = booking.cancel(store, rid, req.get("CancelReason", ""))
+    add(out, {"RegID": rid, "RefundFee": yuan(r["paid_fen"] or 0)})
+
+
+def check_in(store: Store, req: dict, out: etree._Element) -> None:
+    """3001 签到."""
+    (rid,) = _need(req, "RegID")
+    c = booking.check_in(store, rid)
+    add(out, {"RegID": rid, "QueueNo": c["queue_no"], "ClinicAddress": c["location"]})
+
+
+def queue(store: Store, req: dict, out: etree._Element) -> None:
+    """3002 候诊排队查询."""
+    (rid,) = _need(req, "RegID")
+    q = booking.queue(store, rid)
+    add(out, {"RegID": rid, "QueueNo": q["queue_no"], "CurrentNo": q["current_no"],
+              "WaitCount": q["ahead"], "WaitMinutes": q["wait_minutes"]})
+
+
+HANDLERS: dict[str, Callable[[Store, dict, etree._Element], None]] = {
+    "0000": heartbeat, "1001": departments, "1002": doctors, "1003": schedules,
+    "1004": time_points, "1005": schedule, "2001": create_patient, "2002": lock,
+    "2003": unlock, "2004": confirm, "2005": query, "2006": cancel, "3001": check_in,
+    "3002": queue,
+}
+
+
+def result(code: str, message: str) -> etree._Element:
+    """A Response element with its result code and message."""
+    root = etree.Element("Response")
+    add(root, {"ResultCode": code, "ResultMsg": message})
+    return root
+
+
+def handle(store: Store, code: str, xml_text: str) -> str:
+    """Run one transaction and answer the reply XML as a string."""
+    fn = HANDLERS.get(code)
+    if fn is None:
+        out = result(UNKNOWN_CODE, f"交易代码{code}不存在")
+    else:
+        out = _run(store, fn, xml_text)
+    return etree.tostring(out, encoding="unicode")
+
+
+def _run(store: Store, fn, xml_text: str) -> etree._Element:
+    try:
+        root = parse_xml(xml_text) if xml_text.strip() else etree.Element("Request")
+    except (etree.XMLSyntaxError, ValueError):
+        return result(BAD_REQUEST, "入参报文解析失败")
+    req = {child.tag: (child.text or "").strip() for child in root if isinstance(child.tag, str)}
+    out = result(OK, "成功")
+    try:
+        fn(store, req, out)
+    except BizError as exc:
+        return result(exc.code, exc.message)
+    return out

@@ -1,0 +1,278 @@
+"""HIS adapter conformance suite: one set of behaviours every HisPort adapter must show.
+
+Subclass :class:`HisConformance` in a test module and provide a fixture ``env`` returning a
+:class:`HisHarness` over a fresh (reset) HIS. The suite only talks to the port, plus the
+harness helpers a test HIS offers (add a schedule, live-record counts, advance a queue).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+
+from bff.his import port
+from bff.his.port import HOSPITAL_TZ, HisPort, HisRejected, PatientInfo
+
+TITLES = {"主任医师", "副主任医师", "主治医师"}
+AVG_MINUTES = 6  # both test HISes estimate 6 minutes per patient
+_ids = itertools.count(1)
+
+
+@dataclass
+class HisHarness:
+    """A HIS under test and the control helpers of its fake."""
+
+    his: HisPort
+    add_schedule: Callable[..., tuple[str, list[str]]]
+    stats: Callable[[], dict]
+    advance_queue: Callable[[str, int], None]
+    now: Callable[[], dt.datetime]
+
+    def today(self) -> dt.date:
+        """Today in hospital time."""
+        return self.now().astimezone(HOSPITAL_TZ).date()
+
+
+def id_number(n: int) -> str:
+    """A well-formed 18-character resident ID number (unique per n)."""
+    return f"11010119900101{n % 10000:04d}"
+
+
+def new_patient(env: HisHarness) -> str:
+    """Create a fresh patient and answer its HIS id."""
+    n = next(_ids)
+    info = PatientInfo(f"测试患者{n}", "01", id_number(n), "13800000000", "F", dt.date(1990, 1, 1))
+    return env.his.find_or_create_patient(info).his_patient_id
+
+
+def new_schedule(env: HisHarness, days: int = 1, capacity: int = 4, slot_count: int = 2, **kw) -> tuple[str, list[str]]:
+    """A session of the first doctor, days from today, with a known capacity."""
+    doctor = env.his.list_doctors()[0]
+    return env.add_schedule(department_code=doctor.department_code, doctor_code=doctor.code,
+                            date=env.today() + dt.timedelta(days=days), period=kw.pop("period", "am"),
+                            capacity=capacity, slot_count=slot_count, **kw)
+
+
+def book(env: HisHarness, schedule_id: str, slot_id: str, request_id: str | None = None):
+    """Lock and confirm one place for a new patient; the Registration."""
+    rid = request_id or f"req-{next(_ids)}"
+    lock = env.his.lock_slot(rid, new_patient(env), schedule_id, slot_id)
+    return env.his.confirm_registration(rid, f"T{rid}", lock.fee)
+
+
+def remaining(env: HisHarness, schedule_id: str) -> int:
+    """Places left in a schedule."""
+    return env.his.get_schedule(schedule_id).remaining
+
+
+class HisConformance:
+    """The shared behaviours; the subclass supplies the ``env`` fixture."""
+
+    def test_ping(self, env):
+        env.his.ping()
+
+    def test_departments_have_two_levels(self, env):
+        depts = env.his.list_departments()
+        tops = {d.code for d in depts if d.parent_code is None}
+        children = [d for d in depts if d.parent_code is not None]
+        assert len(tops) >= 2 and children
+        assert all(c.parent_code in tops for c in children)
+        assert all(d.name for d in depts) and all(c.intro for c in children)
+
+    def test_doctors_have_titles_and_child_departments(self, env):
+        children = {d.code for d in env.his.list_departments() if d.parent_code}
+        doctors = env.his.list_doctors()
+        assert doctors and all(d.title in TITLES and d.department_code in children for d in doctors)
+        one = doctors[0].department_code
+        assert {d.department_code for d in env.his.list_doctors(one)} == {one}
+
+    def test_schedules_cover_eight_days_with_fees_in_fen(self, env):
+        today, schedules = env.today(), env.his.list_schedules()
+        assert {s.date for s in schedules} == {today + dt.timedelta(days=i) for i in range(8)}
+        for doctor in env.his.list_doctors():
+            days = {s.date for s in schedules if s.doctor_code == doctor.code}
+            assert len(days) == 8, doctor
+        fees = {s.title: s.fee for s in schedules}
+        assert all(isinstance(s.fee, int) and s.fee > 0 for s in schedules)
+        assert all(s.fee == fees[s.title] for s in schedules)
+        assert fees["主任医师"] > fees.get("副主任医师", 0) and fees["主任医师"] > fees.get("主治医师", 0)
+
+    def test_release_rule_and_status(self, env):
+        now = env.now()
+        for s in env.his.list_schedules():
+            expected = dt.datetime.combine(s.date - dt.timedelta(days=7), dt.time(7, 0), HOSPITAL_TZ)
+            assert s.release_at == expected and s.release_at.utcoffset() == dt.timedelta(hours=8)
+            assert (s.status == "not_released") == (now < s.release_at)
+            assert s.period in ("am", "pm") and 0 <= s.remaining <= s.total
+
+    def test_schedule_filters_and_get(self, env):
+        doctor = env.his.list_doctors()[0]
+        day = env.today() + dt.timedelta(days=2)
+        found = env.his.list_schedules(doctor_code=doctor.code, date_from=day, date_to=day)
+        assert found and all(s.doctor_code == doctor.code and s.date == day for s in found)
+        by_dept = env.his.list_schedules(department_code=doctor.department_code, date_from=day, date_to=day)
+        assert {s.id for s in found} <= {s.id for s in by_dept}
+        assert env.his.get_schedule(found[0].id) == found[0]
+
+    def test_unknown_schedule_is_not_found(self, env):
+        with pytest.raises(HisRejected) as err:
+            env.his.get_schedule("NO-SUCH-SCHEDULE")
+        assert err.value.code == port.NOT_FOUND and err.value.his_code
+
+    def test_slots_are_half_hours_summing_to_total(self, env):
+        sched = env.his.list_schedules(date_from=env.today() + dt.timedelta(days=1))[0]
+        slots = env.his.list_slots(sched.id)
+        assert sum(t.capacity for t in slots) == sched.total and len(slots) == 8
+        assert all(t.end - t.start == dt.timedelta(minutes=30) and t.start.tzinfo for t in slots)
+        assert all(t.start.date() == sched.date and t.schedule_id == sched.id for t in slots)
+        assert slots[0].start.time() == (dt.time(8, 0) if sched.period == "am" else dt.time(13, 30))
+        assert [t.id for t in env.his.list_slots(sched.id)] == [t.id for t in slots]
+
+    def test_find_or_create_is_idempotent(self, env):
+        info = PatientInfo("王小明", "01", "110101199003071234", "13900000000", "M", dt.date(1990, 3, 7))
+        first = env.his.find_or_create_patient(info)
+        second = env.his.find_or_create_patient(info)
+        assert first.created and not second.created
+        assert first.his_patient_id == second.his_patient_id and second.name == "王小明"
+        assert env.stats()["patients"] == 1
+
+    def test_invalid_patient_is_rejected(self, env):
+        info = PatientInfo("王小明", "01", "12345", "13900000000", "M", dt.date(1990, 3, 7))
+        with pytest.raises(HisRejected) as err:
+            env.his.find_or_create_patient(info)
+        assert err.value.code == port.PATIENT_INVALID
+
+    def test_lock_confirm_query_cancel(self, env):
+        sid, slots = new_schedule(env, capacity=4)
+        pid = new_patient(env)
+        lock = env.his.lock_slot("r-1", pid, sid, slots[0])
+        assert lock.request_id == "r-1" and lock.fee == env.his.get_schedule(sid).fee and lock.lock_id
+        assert remaining(env, sid) == 3 and env.stats()["locks"] == 1
+        reg = env.his.confirm_registration("r-1", "T0001", lock.fee)
+        assert (reg.his_patient_id, reg.slot_id, reg.fee, reg.status) == (pid, slots[0], lock.fee, "registered")
+        assert env.his.confirm_registration("r-1", "T0001", lock.fee) == reg
+        assert env.his.query_registration("r-1") == reg
+        assert env.stats() | {"patients": 0} == {"locks": 0, "registrations": 1, "cancellations": 0, "patients": 0}
+        env.his.cancel_registration(reg.registration_id, "行程有变")
+        env.his.cancel_registration(reg.registration_id)
+        assert remaining(env, sid) == 4
+        assert env.his.query_registration("r-1").status == "cancelled"
+        assert env.stats()["registrations"] == 0 and env.stats()["cancellations"] == 1
+
+    def test_same_request_locks_once(self, env):
+        sid, slots = new_schedule(env)
+        pid = new_patient(env)
+        first = env.his.lock_slot("r-twice", pid, sid, slots[0])
+        assert env.his.lock_slot("r-twice", pid, sid, slots[0]) == first
+        assert remaining(env, sid) == 3 and env.stats()["locks"] == 1
+
+    def test_full_slot_is_refused(self, env):
+        sid, slots = new_schedule(env, capacity=1, slot_count=1)
+        env.his.lock_slot("r-a", new_patient(env), sid, slots[0])
+        with pytest.raises(HisRejected) as err:
+            env.his.lock_slot("r-b", new_patient(env), sid, slots[0])
+        assert err.value.code == port.SLOT_FULL
+        assert env.his.get_schedule(sid).status == "full"
+
+    def test_not_released_is_refused(self, env):
+        sid, slots = new_schedule(env, days=3, release_at=(env.now() + dt.timedelta(days=1)).isoformat())
+        assert env.his.get_schedule(sid).status == "not_released"
+        with pytest.raises(HisRejected) as err:
+            env.his.lock_slot("r-early", new_patient(env), sid, slots[0])
+        assert err.value.code == port.NOT_RELEASED
+
+    def test_stopped_schedule_is_refused(self, env):
+        sid, slots = new_schedule(env, stopped=True)
+        assert env.his.get_schedule(sid).status == "stopped"
+        with pytest.raises(HisRejected) as err:
+            env.his.lock_slot("r-stop", new_patient(env), sid, slots[0])
+        assert err.value.code == port.SCHEDULE_STOPPED
+
+    def test_same_patient_twice_is_duplicate(self, env):
+        sid, slots = new_schedule(env)
+        pid = new_patient(env)
+        env.his.lock_slot("r-d1", pid, sid, slots[0])
+        with pytest.raises(HisRejected) as err:
+            env.his.lock_slot("r-d2", pid, sid, slots[1])
+        assert err.value.code == port.DUPLICATE_REGISTRATION
+
+    def test_unlock_frees_and_expires_the_hold(self, env):
+        sid, slots = new_schedule(env)
+        env.his.lock_slot("r-u", new_patient(env), sid, slots[0])
+        env.his.unlock_slot("r-u")
+        env.his.unlock_slot("r-u")
+        env.his.unlock_slot("r-never-locked")
+        assert remaining(env, sid) == 4 and env.stats()["locks"] == 0
+        with pytest.raises(HisRejected) as err:
+            env.his.confirm_registration("r-u", "T1")
+        assert err.value.code == port.LOCK_EXPIRED
+
+    def test_unlock_after_confirm_keeps_the_registration(self, env):
+        sid, slots = new_schedule(env)
+        reg = book(env, sid, slots[0], "r-kept")
+        env.his.unlock_slot("r-kept")
+        assert env.his.query_registration("r-kept") == reg and remaining(env, sid) == 3
+
+    def test_unknown_request_queries_none_and_cannot_confirm(self, env):
+        assert env.his.query_registration("r-unknown") is None
+        with pytest.raises(HisRejected) as err:
+            env.his.confirm_registration("r-unknown", "T1")
+        assert err.value.code == port.NOT_FOUND
+
+    def test_concurrent_locks_never_overbook(self, env):
+        sid, slots = new_schedule(env, capacity=3, slot_count=1)
+        patients = [new_patient(env) for _ in range(12)]
+        outcomes: list[str] = []
+
+        def attempt(i: int) -> None:
+            try:
+                env.his.lock_slot(f"r-c{i}", patients[i], sid, slots[0])
+                outcomes.append("ok")
+            except HisRejected as exc:
+                outcomes.append(exc.code)
+        threads = [threading.Thread(target=attempt, args=(i,)) for i in range(12)]
+        [t.start() for t in threads]
+        [t.join() for t in threads]
+        assert sorted(outcomes) == ["SLOT_FULL"] * 9 + ["ok"] * 3
+        assert remaining(env, sid) == 0
+
+    def test_check_in_today_and_queue(self, env):
+        start = env.now().astimezone(HOSPITAL_TZ).strftime("%H:%M")
+        sid, slots = new_schedule(env, days=0, capacity=4, slot_count=1, start_time=start)
+        first, second = book(env, sid, slots[0]), book(env, sid, slots[0])
+        one, two = env.his.check_in(first.registration_id), env.his.check_in(second.registration_id)
+        assert (one.queue_no, two.queue_no) == (1, 2) and one.location
+        assert env.his.check_in(second.registration_id) == two
+        status = env.his.queue_status(second.registration_id)
+        assert (status.queue_no, status.current_no, status.ahead) == (2, 0, 1)
+        assert status.estimated_wait_minutes == AVG_MINUTES
+        env.advance_queue(sid, 1)
+        status = env.his.queue_status(second.registration_id)
+        assert (status.current_no, status.ahead, status.estimated_wait_minutes) == (1, 0, 0)
+
+    def test_check_in_rules(self, env):
+        sid, slots = new_schedule(env, days=1)
+        reg = book(env, sid, slots[0])
+        with pytest.raises(HisRejected) as err:
+            env.his.check_in(reg.registration_id)
+        assert err.value.code == port.CHECKIN_NOT_ALLOWED
+        with pytest.raises(HisRejected) as err:
+            env.his.queue_status(reg.registration_id)
+        assert err.value.code == port.CHECKIN_NOT_ALLOWED
+
+    def test_checked_in_cannot_cancel_and_cancelled_cannot_check_in(self, env):
+        start = env.now().astimezone(HOSPITAL_TZ).strftime("%H:%M")
+        sid, slots = new_schedule(env, days=0, capacity=2, slot_count=1, start_time=start)
+        seen, gone = book(env, sid, slots[0]), book(env, sid, slots[0])
+        env.his.check_in(seen.registration_id)
+        with pytest.raises(HisRejected) as err:
+            env.his.cancel_registration(seen.registration_id)
+        assert err.value.code == port.NOT_CANCELLABLE
+        env.his.cancel_registration(gone.registration_id)
+        with pytest.raises(HisRejected) as err:
+            env.his.check_in(gone.registration_id)
+        assert err.value.code == port.CHECKIN_NOT_ALLOWED

@@ -1,0 +1,81 @@
+"""ID numbers, masking, encryption and the production start-up guard."""
+import datetime as dt
+
+import pytest
+
+from bff import config
+from bff.crypto import DataCipher, mask_id_number, mask_name, mask_phone
+from bff.logs import scrub
+from bff.patients.identity import InvalidIdNumber, check_digit, is_mobile, parse_resident_id
+from tests.fakes import resident_id
+
+
+def test_a_known_valid_id_is_parsed_with_birthday_and_gender():
+    parsed = parse_resident_id("11010519491231002X")
+    assert parsed.birthday == dt.date(1949, 12, 31) and parsed.gender == "F"
+    assert parse_resident_id(resident_id(1)).gender == "M"
+
+
+def test_lowercase_x_is_accepted_and_normalised():
+    assert parse_resident_id("11010519491231002x").number == "11010519491231002X"
+
+
+UNBORN = "110105" + "21000101" + "001"
+
+
+@pytest.mark.parametrize("value, words", [
+    ("1101051949123100", "18位"),
+    ("110105194912310021", "校验位"),
+    ("110105194913310028", "出生日期"),
+    (UNBORN + check_digit(UNBORN), "出生日期"),
+])
+def test_bad_ids_say_what_is_wrong(value, words):
+    with pytest.raises(InvalidIdNumber, match=words):
+        parse_resident_id(value, today=dt.date(2026, 11, 23))
+
+
+def test_mobile_numbers():
+    assert is_mobile("13912345678") and is_mobile("19912345678")
+    assert not is_mobile("12912345678") and not is_mobile("1391234567") and not is_mobile("+8613912345678")
+
+
+def test_masks():
+    assert mask_id_number("11010519491231002X") == "110105********002X"
+    assert mask_phone("13912345678") == "139****5678"
+    assert mask_name("张三丰") == "张*丰" and mask_name("李四") == "李*"
+
+
+def test_cipher_round_trip_is_randomised_and_bound_to_its_column():
+    cipher = DataCipher(config.DEFAULT_DATA_KEY)
+    first, second = cipher.encrypt("13912345678", "phone"), cipher.encrypt("13912345678", "phone")
+    assert first != second and cipher.decrypt(first, "phone") == "13912345678"
+    with pytest.raises(Exception):
+        cipher.decrypt(first, "id_number")
+    assert cipher.blind_index("11010519491231002x") == cipher.blind_index("11010519491231002X")
+
+
+def test_another_key_cannot_read_the_data():
+    import base64
+
+    other = DataCipher(base64.b64encode(b"k" * 32).decode())
+    with pytest.raises(Exception):
+        other.decrypt(DataCipher(config.DEFAULT_DATA_KEY).encrypt("x", "phone"), "phone")
+
+
+def test_log_scrubbing_masks_ids_and_phones_in_any_text():
+    assert scrub("id=11010519491231002X tel 13912345678 order 2026112312345678") == (
+        "id=110105********002X tel 139****5678 order 2026112312345678")
+
+
+def test_production_refuses_default_secrets():
+    settings = config.load() | {"ENV_NAME": "production"}
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        config.check_production(settings)
+    good = settings | {"SECRET_KEY": "s" * 40, "DATA_KEY": "a2V5LWtleS1rZXkta2V5LWtleS1rZXkta2V5LWtleTE=",
+                       "WX_SECRET": "real-secret"}
+    config.check_production(good)
+
+
+def test_postgres_urls_name_the_psycopg_driver(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgres://u@h/db")
+    assert config.load()["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h/db"
