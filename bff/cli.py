@@ -30,6 +30,14 @@ def his_check():
                f"{len(doctors)} doctors, {len(schedules)} schedules in the next 8 days")
 
 
+@jobs_cli.command("expire-holds")
+def expire_holds():
+    """Release slots held for payment past their expiry (online payment mode)."""
+    from bff.appointments.service import expire_holds as expire
+
+    click.echo(f"released {expire()} expired holds")
+
+
 @jobs_cli.command("recover-pending")
 @click.option("--older-than", default=None, type=int, help="seconds (default PENDING_RECOVERY_SECONDS)")
 def recover_pending(older_than):

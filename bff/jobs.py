@@ -26,14 +26,18 @@ def start_in_process(app, interval: float = 15.0) -> threading.Thread | None:
 
 def run_periodic(app) -> None:
     """One pass over the periodic jobs; a failing job is logged, never fatal."""
-    from bff.appointments.service import recover_pending
+    from bff.appointments.service import expire_holds, recover_pending
     from bff.extensions import db
 
+    jobs = {
+        "recover_pending": lambda: recover_pending(dt.timedelta(seconds=app.config["PENDING_RECOVERY_SECONDS"])),
+        "expire_holds": expire_holds,
+    }
     with app.app_context():
-        try:
-            recover_pending(dt.timedelta(seconds=app.config["PENDING_RECOVERY_SECONDS"]))
-        except Exception:  # keep the loop alive whatever one pass meets
-            log.exception("recover_pending failed")
-            db.session.rollback()
-        finally:
-            db.session.remove()
+        for name, job in jobs.items():
+            try:
+                job()
+            except Exception:  # keep the loop alive whatever one pass meets
+                log.exception("job %s failed", name)
+                db.session.rollback()
+        db.session.remove()

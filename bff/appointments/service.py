@@ -284,6 +284,24 @@ def queue(user_id: int, appointment_id: str) -> port.QueueStatus:
     return _his().queue_status(appointment.registration_id)
 
 
+def expire_holds() -> int:
+    """Release slots held for payment past `hold_expires_at` (PAYMENT_MODE=online)."""
+    overdue = db.session.execute(db.select(Appointment).where(
+        Appointment.status == "awaiting_payment", Appointment.hold_expires_at < clock.now())).scalars().all()
+    expired = 0
+    for appointment in overdue:
+        try:
+            _his().unlock_slot(appointment.request_id)
+            state.move(appointment, "expired", "hold expired before payment")
+            db.session.commit()
+            _his_invalidate(appointment.schedule_id)
+            expired += 1
+        except (HisError, state.TransitionLost) as error:
+            db.session.rollback()
+            log.warning("hold of appointment %s not released yet: %s", appointment.id, type(error).__name__)
+    return expired
+
+
 def recover_pending(older_than: dt.timedelta) -> int:
     """Settle bookings left pending by an unreachable HIS: confirmed if it committed, else released."""
     cutoff = dt.datetime.now(dt.UTC) - older_than

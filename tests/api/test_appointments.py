@@ -225,3 +225,37 @@ def test_patient_with_upcoming_booking_cannot_be_deleted(client, alice, clock):
     book(client, alice, patient["id"], schedule, slot)
     response = client.delete(f"/api/v1/patients/{patient['id']}", headers=alice)
     assert response.status_code == 409 and error_code(response) == "PATIENT_HAS_APPOINTMENTS"
+
+
+def test_online_mode_holds_the_slot_until_it_expires(make_app, clock, memory_his):
+    from bff.appointments.service import expire_holds
+
+    app = make_app(PAYMENT_MODE="online", HOLD_MINUTES=10)
+    client = app.test_client()
+    headers = login(client, "payer")
+    patient = add_patient(client, headers)
+    schedule, slot = find_slot(client, headers, tomorrow(clock))
+    held = book(client, headers, patient["id"], schedule, slot).get_json()
+    assert held["status"] == "awaiting_payment"
+    assert dt.datetime.fromisoformat(held["hold_expires_at"]) == clock() + dt.timedelta(minutes=10)
+    assert memory_his.live_locks == 1 and memory_his.live_registrations == 0
+    clock.advance(minutes=9)
+    with app.app_context():
+        assert expire_holds() == 0
+    clock.advance(minutes=2)
+    with app.app_context():
+        assert expire_holds() == 1
+    assert client.get(f"/api/v1/appointments/{held['id']}", headers=headers).get_json()["status"] == "expired"
+    assert memory_his.live_locks == 0
+    assert book(client, headers, patient["id"], schedule, slot).status_code == 201, "an expired hold frees the day"
+
+
+def test_cancelling_a_hold_releases_the_lock(make_app, clock, memory_his):
+    app = make_app(PAYMENT_MODE="online")
+    client = app.test_client()
+    headers = login(client, "changed-mind")
+    patient = add_patient(client, headers)
+    schedule, slot = find_slot(client, headers, tomorrow(clock))
+    held = book(client, headers, patient["id"], schedule, slot).get_json()
+    cancelled = client.post(f"/api/v1/appointments/{held['id']}/cancel", headers=headers).get_json()
+    assert cancelled["status"] == "cancelled" and memory_his.live_locks == 0
