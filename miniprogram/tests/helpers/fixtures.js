@@ -1,0 +1,87 @@
+/** Sample BFF answers shaped as API.md describes them. */
+const fmt = require('../../utils/format');
+
+const today = fmt.toDateString(new Date());
+const tomorrow = fmt.addDays(today, 1);
+
+const departments = {
+  items: [
+    {
+      code: 'IM',
+      name: '内科',
+      children: [
+        { code: 'IM-CARD', name: '心血管内科', intro: '高血压、冠心病、心律失常' },
+        { code: 'IM-RESP', name: '呼吸内科', intro: '咳嗽、哮喘、慢阻肺' },
+      ],
+    },
+    {
+      code: 'SURG',
+      name: '外科',
+      children: [{ code: 'SURG-ORTH', name: '骨科', intro: '骨折、关节病、腰腿痛' }],
+    },
+  ],
+};
+
+function schedule(overrides) {
+  return Object.assign({
+    id: 101,
+    doctor_code: 'D001',
+    doctor_name: '张明',
+    title: '主任医师',
+    department_code: 'IM-CARD',
+    date: today,
+    period: 'am',
+    fee: 2500,
+    total: 20,
+    remaining: 7,
+    status: 'open',
+    release_at: null,
+  }, overrides);
+}
+
+const schedules = {
+  items: [
+    schedule({}),
+    schedule({ id: 102, doctor_code: 'D002', doctor_name: '李华', title: '副主任医师', fee: 1800, remaining: 0, status: 'full' }),
+    schedule({
+      id: 103, doctor_code: 'D003', doctor_name: '王芳', title: '主治医师', fee: 1000, remaining: 20,
+      status: 'not_released', date: tomorrow, release_at: `${today}T15:00:00+08:00`,
+    }),
+    schedule({ id: 104, doctor_code: 'D004', doctor_name: '赵强', title: '主任医师', period: 'pm', fee: 3000, remaining: 3 }),
+  ],
+};
+
+const slots = {
+  items: [
+    { id: 1001, start: `${today}T08:00:00+08:00`, end: `${today}T08:30:00+08:00`, capacity: 4, remaining: 2 },
+    { id: 1002, start: `${today}T08:30:00+08:00`, end: `${today}T09:00:00+08:00`, capacity: 4, remaining: 0 },
+  ],
+};
+
+const patients = {
+  items: [
+    {
+      id: 11, name: '王建国', relation: 'self', id_type: '01', id_number_masked: '110101********1234',
+      phone_masked: '138****5678', gender: 'male', birthday: '1950-03-07', his_patient_id: 'H001', is_default: false,
+    },
+    {
+      id: 12, name: '李秀英', relation: 'spouse', id_type: '01', id_number_masked: '110101********2345',
+      phone_masked: '139****1234', gender: 'female', birthday: '1952-06-01', his_patient_id: 'H002', is_default: true,
+    },
+  ],
+};
+
+function appointment(overrides) {
+  return Object.assign({
+    id: 501,
+    status: 'confirmed',
+    patient: { id: 12, name: '李秀英' },
+    schedule: schedules.items[0],
+    slot: slots.items[0],
+    fee: 2500,
+    hold_expires_at: null,
+    visit_no: 8,
+  }, overrides);
+}
+
+module.exports = { today, tomorrow, departments, schedules, slots, patients, appointment };
