@@ -236,9 +236,8 @@ def _cancel_in_his(appointment: Appointment) -> None:
             _his().cancel_registration(appointment.registration_id, "患者线上取消")
         else:
             _his().unlock_slot(appointment.request_id)
-    except HisRejected as error:
-        if error.code != port.ALREADY_CANCELLED:
-            raise AppError("CANCEL_REJECTED", 409, error.message or "医院系统不允许取消该预约") from error
+    except HisRejected as error:  # cancelling twice is already a no-op in every adapter
+        raise AppError("CANCEL_REJECTED", 409, error.message or "医院系统不允许取消该预约") from error
 
 
 def check_in(user_id: int, appointment_id: str) -> Appointment:
