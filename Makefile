@@ -36,7 +36,7 @@ test-miniprogram: $(NPM_STAMP)
 	cd miniprogram && npm run lint && npm run check && npm test && npm run test:e2e
 
 lint: setup
-	$(PY) -m ruff check bff payments health_card sandbox tests bench deploy
+	$(PY) -m ruff check .
 	cd miniprogram && npm run lint
 
 bench: setup
