@@ -39,7 +39,7 @@ lint: setup
 	$(PY) -m ruff check .
 	cd miniprogram && npm run lint
 
-bench: setup
+bench: $(VENV_STAMP)  ## needs wrk (bench installs it with apt-get when missing)
 	$(PY) -m bench
 
 clean:
