@@ -1,4 +1,9 @@
-"""`Idempotency-Key` for POSTs that create things: same key + same body → the first answer."""
+"""`Idempotency-Key` for POSTs that create things: same key + same body → the first answer.
+
+Like the payment APIs we imitate, an answer is remembered only once the endpoint has started to
+change something: malformed bodies (422) and refusals decided before any write (the view's
+`precheck`, e.g. a slot already full) are not stored, so they cost no writes under load.
+"""
 from __future__ import annotations
 
 import datetime as dt
@@ -6,7 +11,7 @@ import functools
 import hashlib
 import json
 
-from flask import g, request
+from flask import Response, g, request
 from sqlalchemy.exc import IntegrityError
 
 from bff.db_types import AwareDateTime
@@ -24,8 +29,10 @@ class IdempotencyRecord(db.Model):
     fingerprint = db.Column(db.String(64), nullable=False)
     status_code = db.Column(db.Integer)  # NULL while the first request is still running
     body = db.Column(db.Text)
-    created_at = db.Column(AwareDateTime(), nullable=False,
-                           default=lambda: dt.datetime.now(dt.UTC))
+    created_at = db.Column(AwareDateTime(), nullable=False, default=lambda: dt.datetime.now(dt.UTC))
+
+
+_table = IdempotencyRecord.__table__
 
 
 def _fingerprint() -> str:
@@ -33,65 +40,93 @@ def _fingerprint() -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def _claim(key: str, fingerprint: str):
-    """Insert the key, or answer what an earlier request with it decided."""
-    record = IdempotencyRecord(user_id=g.user_id, key=key, fingerprint=fingerprint)
-    db.session.add(record)
-    try:
-        db.session.commit()
-        return record, None
-    except IntegrityError:
-        db.session.rollback()
-    earlier = db.session.execute(db.select(IdempotencyRecord).filter_by(user_id=g.user_id, key=key)).scalar_one()
+def _find(key: str):
+    return db.session.execute(
+        db.select(_table.c.id, _table.c.fingerprint, _table.c.status_code, _table.c.body)
+        .where(_table.c.user_id == g.user_id, _table.c.key == key)).first()
+
+
+def _earlier_answer(earlier, fingerprint: str) -> Response:
+    """Replay what the first request with this key answered, or say why not."""
     if earlier.fingerprint != fingerprint:
         raise AppError("IDEMPOTENCY_KEY_REUSED", 409)
     if earlier.status_code is None:
         raise AppError("IDEMPOTENCY_IN_PROGRESS", 409, headers={"Retry-After": "1"})
-    return None, (json.loads(earlier.body), earlier.status_code, {"Idempotent-Replayed": "true"})
+    response = Response(earlier.body, status=earlier.status_code, mimetype="application/json")
+    response.headers["Idempotent-Replayed"] = "true"
+    return response
 
 
-def idempotent(view):
-    """Replay stored answers, store new ones (not 5xx). Put it above flask-smorest's decorators."""
+def _claim(key: str, fingerprint: str) -> int | None:
+    """Insert the key as in progress; None when another request holds it already."""
+    try:
+        record_id = db.session.execute(_table.insert().values(
+            user_id=g.user_id, key=key, fingerprint=fingerprint,
+            created_at=dt.datetime.now(dt.UTC)).returning(_table.c.id)).scalar_one()
+        db.session.commit()
+        return record_id
+    except IntegrityError:
+        db.session.rollback()
+        return None
 
-    @functools.wraps(view)
-    def wrapper(*args, **kwargs):
-        key = request.headers.get("Idempotency-Key", "").strip()
-        if not key:
-            return view(*args, **kwargs)
-        if len(key) > 128:
-            raise AppError("BAD_REQUEST", 400, "Idempotency-Key 过长（最多128个字符）")
-        record, replay = _claim(key, _fingerprint())
-        if replay:
-            return replay
-        try:
-            response = view(*args, **kwargs)
-        except AppError as error:
-            if error.status >= 500:
-                _forget(record)
-            else:
-                _store(record, error.status, {"error": {"code": error.code, "message": error.message,
-                                                        "details": error.details}})
-            raise
-        except Exception:
-            _forget(record)
-            raise
-        if response.status_code >= 500:
-            _forget(record)
+
+def _store(record_id: int, status: int, body: str) -> None:
+    db.session.rollback()
+    db.session.execute(_table.update().where(_table.c.id == record_id).values(status_code=status, body=body))
+    db.session.commit()
+
+
+def _forget(record_id: int) -> None:
+    db.session.rollback()
+    db.session.execute(_table.delete().where(_table.c.id == record_id))
+    db.session.commit()
+
+
+def idempotent(precheck=None):
+    """Replay stored answers and store new ones (not 5xx). Put it below `blp.arguments`.
+
+    `precheck(*args)` runs before the key is claimed: whatever it refuses is answered afresh.
+    """
+
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            key = request.headers.get("Idempotency-Key", "").strip()
+            if not key:
+                return view(*args, **kwargs)
+            if len(key) > 128:
+                raise AppError("BAD_REQUEST", 400, "Idempotency-Key 过长（最多128个字符）")
+            fingerprint = _fingerprint()
+            earlier = _find(key)
+            if earlier is not None:
+                return _earlier_answer(earlier, fingerprint)
+            if precheck is not None:
+                precheck(*args, **kwargs)
+            record_id = _claim(key, fingerprint)
+            if record_id is None:
+                return _earlier_answer(_find(key), fingerprint)
+            return _run(view, record_id, args, kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def _run(view, record_id: int, args, kwargs) -> Response:
+    try:
+        response = view(*args, **kwargs)
+    except AppError as error:
+        if error.status >= 500:
+            _forget(record_id)
         else:
-            _store(record, response.status_code, response.get_json())
-        return response
-
-    return wrapper
-
-
-def _store(record: IdempotencyRecord, status: int, body) -> None:
-    db.session.rollback()
-    record = db.session.merge(record)
-    record.status_code, record.body = status, json.dumps(body, ensure_ascii=False, default=str)
-    db.session.commit()
-
-
-def _forget(record: IdempotencyRecord) -> None:
-    db.session.rollback()
-    db.session.execute(db.delete(IdempotencyRecord).where(IdempotencyRecord.id == record.id))
-    db.session.commit()
+            body = {"error": {"code": error.code, "message": error.message, "details": error.details}}
+            _store(record_id, error.status, json.dumps(body, ensure_ascii=False, default=str))
+        raise
+    except Exception:
+        _forget(record_id)
+        raise
+    if response.status_code >= 500:
+        _forget(record_id)
+    else:
+        _store(record_id, response.status_code, response.get_data(as_text=True))
+    return response

@@ -38,17 +38,17 @@ def present(a) -> dict:
 @blp.route("", methods=["POST"])
 @login_required
 @limiter.limit(_booking_limit)
-@idempotent
 @blp.arguments(schemas.BookingIn)
+@idempotent(precheck=lambda body: service.check_bookable(g.user_id, **body))
 @blp.response(201, schemas.AppointmentOut)
 def book(body):
     """Book a slot (挂号预约)."""
-    return present(service.book(g.user_id, body["patient_id"], body["schedule_id"], body["slot_id"]))
+    return present(service.book(g.user_id, **body))
 
 
 @blp.route("", methods=["GET"])
 @login_required
-@blp.arguments(schemas.AppointmentQuery, location="query")
+@blp.arguments(schemas.AppointmentQuery(), location="query")
 @blp.response(200, schemas.AppointmentList)
 def list_appointments(query):
     """The user's appointments, newest first."""

@@ -74,11 +74,19 @@ def has_upcoming(patient_id: int) -> bool:
     return db.session.execute(query).first() is not None
 
 
-def book(user_id: int, patient_id: int, schedule_id: str, slot_id: str) -> Appointment:
-    """Book a slot for one of the user's patients."""
+def check_bookable(user_id: int, patient_id: int, schedule_id: str, slot_id: str):
+    """Every refusal that needs no write: patient, release, slot, and places the BFF has left."""
     patient = patients.get_for(user_id, patient_id)
     schedule = catalog.schedule(schedule_id)
     slot = _bookable_slot(schedule, slot_id)
+    if state.slot_is_full(slot.id, slot.capacity):
+        raise AppError("SLOT_FULL", 409, "该时段号源已约满，请选择其他时段")
+    return patient, schedule, slot
+
+
+def book(user_id: int, patient_id: int, schedule_id: str, slot_id: str) -> Appointment:
+    """Book a slot for one of the user's patients."""
+    patient, schedule, slot = check_bookable(user_id, patient_id, schedule_id, slot_id)
     appointment = _reserve(user_id, patient, schedule, slot)
     _lock_in_his(appointment)
     if current_app.config["PAYMENT_MODE"] == "online":

@@ -61,6 +61,13 @@ def take_place(slot_id: str, schedule_id: str, capacity: int) -> bool:
         return take_place(slot_id, schedule_id, capacity)
 
 
+def slot_is_full(slot_id: str, capacity: int) -> bool:
+    """True when the BFF has already handed out every place of the slot (a read, no lock)."""
+    counters = SlotCounter.__table__
+    booked = db.session.execute(db.select(counters.c.booked).where(counters.c.slot_id == slot_id)).scalar()
+    return booked is not None and booked >= capacity
+
+
 def release_place(slot_id: str) -> None:
     """Give back one BFF place in the slot."""
     counters = SlotCounter.__table__

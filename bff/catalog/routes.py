@@ -1,4 +1,5 @@
 """`/api/v1/departments`, `/doctors`, `/schedules`: what the hospital offers."""
+from flask import jsonify
 from flask_smorest import Blueprint
 
 from bff.auth.tokens import login_required
@@ -17,21 +18,22 @@ def list_departments():
 
 @blp.route("/doctors", methods=["GET"])
 @login_required
-@blp.arguments(schemas.DoctorQuery, location="query")
+@blp.arguments(schemas.DoctorQuery(), location="query")
 @blp.response(200, schemas.DoctorList)
 def list_doctors(query):
     """Doctors of a department."""
-    return service.listing(service.doctors(query.get("department")))
+    return jsonify(service.listing([service.present_doctor(d) for d in service.doctors(query.get("department"))]))
 
 
 @blp.route("/schedules", methods=["GET"])
 @login_required
-@blp.arguments(schemas.ScheduleQuery, location="query")
+@blp.arguments(schemas.ScheduleQuery(), location="query")
 @blp.response(200, schemas.ScheduleList)
 def list_schedules(query):
     """Schedules with remaining places and release time."""
-    return service.listing(service.schedules(query.get("department"), query.get("doctor"),
-                                             query.get("date_from"), query.get("date_to")))
+    schedules = service.schedules(query.get("department"), query.get("doctor"),
+                                  query.get("date_from"), query.get("date_to"))
+    return jsonify(service.listing([service.present_schedule(s) for s in schedules]))
 
 
 @blp.route("/schedules/<schedule_id>/slots", methods=["GET"])
@@ -39,4 +41,4 @@ def list_schedules(query):
 @blp.response(200, schemas.SlotList)
 def list_slots(schedule_id):
     """Time slots of one schedule."""
-    return service.listing(service.slots(schedule_id))
+    return jsonify(service.listing([service.present_slot(s) for s in service.slots(schedule_id)]))

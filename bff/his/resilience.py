@@ -229,6 +229,9 @@ class ResilientHis(HisPort):
         self._retry_wait = retry_wait
         self._clock = clock
         self._sleep = sleep
+        # Striped locks: one refresh per key at a time, so a burst of requests for an expired
+        # entry costs the slow HIS one call, not one per request.
+        self._refresh_locks = [threading.Lock() for _ in range(64)]
 
     @property
     def state(self) -> str:
@@ -268,14 +271,28 @@ class ResilientHis(HisPort):
     def _read(self, op: str, args: tuple, fetch: Callable[..., Any]) -> Any:
         key = _key(op, args)
         entry = self.cache.get(key)
-        if entry is not None and self._clock() - entry.stored_at < self._ttls[op]:
+        if self._fresh(op, entry):
+            return _copy(entry.value)
+        lock = self._refresh_locks[hash(key) % len(self._refresh_locks)]
+        # While another request refreshes an expired entry, the previous value serves: it is
+        # seconds old and the HIS is answering, so it is not marked stale.
+        if not lock.acquire(blocking=entry is None):
             return _copy(entry.value)
         try:
-            value = self.breaker.call(self._fetch_with_retry, fetch, *args)
-        except HisUnavailable as exc:
-            return self._stale_or_raise(op, key, entry, exc)
-        self.cache.put(key, CacheEntry(value, self._clock()))
-        return _copy(value)
+            entry = self.cache.get(key)
+            if self._fresh(op, entry):
+                return _copy(entry.value)
+            try:
+                value = self.breaker.call(self._fetch_with_retry, fetch, *args)
+            except HisUnavailable as exc:
+                return self._stale_or_raise(op, key, entry, exc)
+            self.cache.put(key, CacheEntry(value, self._clock()))
+            return _copy(value)
+        finally:
+            lock.release()
+
+    def _fresh(self, op: str, entry: CacheEntry | None) -> bool:
+        return entry is not None and self._clock() - entry.stored_at < self._ttls[op]
 
     def _stale_or_raise(self, op: str, key: str, entry: CacheEntry | None, exc: HisUnavailable) -> Any:
         if entry is None:

@@ -19,8 +19,8 @@ def list_patients():
 
 @blp.route("", methods=["POST"])
 @login_required
-@idempotent
 @blp.arguments(schemas.PatientIn)
+@idempotent()
 @blp.response(201, schemas.PatientOut)
 def add_patient(body):
     """Add a patient (建档 in the HIS when new)."""

@@ -428,3 +428,26 @@ def test_retried_read_counts_as_one_breaker_failure(his, fake):
     with pytest.raises(HisUnavailable):
         his.list_slots("S1")
     assert his.state == OPEN
+
+
+def test_a_burst_on_an_empty_entry_costs_the_his_one_call():
+    import threading as _threading
+
+    calls = []
+    gate = _threading.Event()
+
+    class Slow(FakeHis):
+        def list_departments(self):
+            calls.append(1)
+            gate.wait(2)
+            return [Department("01", "内科")]
+
+    his = ResilientHis(Slow())
+    results = []
+    threads = [_threading.Thread(target=lambda: results.append(his.list_departments())) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    gate.set()
+    for thread in threads:
+        thread.join(5)
+    assert len(calls) == 1 and len(results) == 8 and all(r == [Department("01", "内科")] for r in results)

@@ -1,5 +1,6 @@
 """ID numbers, masking, encryption and the production start-up guard."""
 import datetime as dt
+import logging
 
 import pytest
 
@@ -79,3 +80,16 @@ def test_production_refuses_default_secrets():
 def test_postgres_urls_name_the_psycopg_driver(monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "postgres://u@h/db")
     assert config.load()["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h/db"
+
+
+def test_log_lines_are_json_with_request_id_and_extras():
+    import json
+
+    from bff.logs import ContextFilter, JsonLineFormatter
+
+    record = logging.LogRecord("bff.access", logging.INFO, __file__, 1, "GET %s %s", ("/x", 200), None)
+    record.status = 200
+    ContextFilter().filter(record)
+    line = json.loads(JsonLineFormatter().format(record))
+    assert line["message"] == "GET /x 200" and line["status"] == 200 and line["level"] == "INFO"
+    assert "request_id" in line and line["time"].endswith("+00:00")
