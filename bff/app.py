@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from flask.sessions import SessionInterface
 
 from bff import config as settings
 from bff import errors, logs
@@ -10,10 +11,22 @@ from bff.extensions import api, db, limiter, migrate
 from bff.jsonio import OrjsonProvider
 
 
+class NoCookieSessions(SessionInterface):
+    """The BFF authenticates with bearer tokens and sets no cookies: skip Flask's cookie session."""
+
+    def open_session(self, app, request):
+        """Always the null session."""
+        return self.make_null_session(app)
+
+    def save_session(self, app, session, response):
+        """Nothing to save."""
+
+
 class BffFlask(Flask):
-    """Flask with the faster JSON provider."""
+    """Flask with the faster JSON provider and no cookie session."""
 
     json_provider_class = OrjsonProvider
+    session_interface = NoCookieSessions()
 
 
 def create_app(overrides: dict | None = None, *, his=None, wx_login=None, clock=None) -> Flask:

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import functools
+import time
 
 from flask import current_app, g, request
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from bff.errors import AppError
 
@@ -13,6 +14,17 @@ _SALT = "yiqiao.patient-token.v1"
 
 def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_SALT)
+
+
+@functools.lru_cache(maxsize=8192)
+def _verified(secret_key: str, token: str) -> tuple[object, float]:
+    """Payload and issue time of a correctly signed token (a forged one raises, and is not cached).
+
+    Every request carries a token; checking the signature once per token per process, not once per
+    request, keeps that off the hot path. Expiry is still judged on every request.
+    """
+    payload, issued = URLSafeTimedSerializer(secret_key, salt=_SALT).loads(token, return_timestamp=True)
+    return payload, issued.timestamp()
 
 
 def issue(user_id: int) -> str:
@@ -27,11 +39,11 @@ def load_user_from_header() -> None:
     if not header.startswith("Bearer "):
         return
     try:
-        data = _serializer().loads(header[7:].strip(), max_age=current_app.config["TOKEN_TTL_SECONDS"])
-    except SignatureExpired:
-        g.auth_error = "TOKEN_EXPIRED"
-        return
+        data, issued = _verified(current_app.config["SECRET_KEY"], header[7:].strip())
     except BadSignature:
+        return
+    if time.time() - issued > current_app.config["TOKEN_TTL_SECONDS"]:
+        g.auth_error = "TOKEN_EXPIRED"
         return
     if isinstance(data, dict) and data.get("kind") == "patient" and isinstance(data.get("uid"), int):
         g.user_id, g.auth_error = data["uid"], None
