@@ -75,13 +75,15 @@ def has_upcoming(patient_id: int) -> bool:
 
 
 def check_bookable(user_id: int, patient_id: int, schedule_id: str, slot_id: str):
-    """Every refusal that needs no write: patient, release, slot, and places the BFF has left."""
-    patient = patients.get_for(user_id, patient_id)
+    """Every refusal that needs no write: release, slot, places the BFF has left, the patient.
+
+    The cheapest checks go first: at a release rush most attempts end at "full" without a query.
+    """
     schedule = catalog.schedule(schedule_id)
     slot = _bookable_slot(schedule, slot_id)
     if state.slot_is_full(slot.id, slot.capacity):
         raise AppError("SLOT_FULL", 409, "该时段号源已约满，请选择其他时段")
-    return patient, schedule, slot
+    return patients.get_for(user_id, patient_id), schedule, slot
 
 
 def book(user_id: int, patient_id: int, schedule_id: str, slot_id: str) -> Appointment:
@@ -151,6 +153,8 @@ def _lock_in_his(appointment: Appointment) -> None:
         lock = _his().lock_slot(appointment.request_id, appointment.his_patient_id,
                                 appointment.schedule_id, appointment.slot_id)
     except HisRejected as error:
+        if error.code == port.SLOT_FULL:  # filled through another channel, e.g. the hospital window
+            state.remember_full(appointment.slot_id)
         _give_up(appointment, error.code, unlock=False)
         raise _rejection(error) from error
     except CircuitOpen:

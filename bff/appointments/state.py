@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import logging
+import time
 
+from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from bff.appointments.models import HOLDING, TRANSITIONS, Appointment, AppointmentEvent, SlotCounter
@@ -52,6 +54,7 @@ def take_place(slot_id: str, schedule_id: str, capacity: int) -> bool:
     if taken.rowcount == 1:
         return True
     if db.session.get(SlotCounter, slot_id) is not None:
+        remember_full(slot_id)
         return False
     try:
         with db.session.begin_nested():
@@ -61,11 +64,34 @@ def take_place(slot_id: str, schedule_id: str, capacity: int) -> bool:
         return take_place(slot_id, schedule_id, capacity)
 
 
+# Slots this process recently found full, until a monotonic deadline. At a release rush nearly
+# every attempt is for a full slot; remembering that for a moment spares the database a read per
+# attempt. It only ever refuses early: taking a place is still decided by the counter row.
+_FULL_MEMO_SECONDS = 2.0
+
+
+def _known_full() -> dict[str, float]:
+    return current_app.extensions.setdefault("full_slots", {})
+
+
 def slot_is_full(slot_id: str, capacity: int) -> bool:
     """True when the BFF has already handed out every place of the slot (a read, no lock)."""
+    if _known_full().get(slot_id, 0.0) > time.monotonic():
+        return True
     counters = SlotCounter.__table__
     booked = db.session.execute(db.select(counters.c.booked).where(counters.c.slot_id == slot_id)).scalar()
-    return booked is not None and booked >= capacity
+    full = booked is not None and booked >= capacity
+    if full:
+        remember_full(slot_id)
+    return full
+
+
+def remember_full(slot_id: str) -> None:
+    """Note that the slot is full, for a moment."""
+    memo = _known_full()
+    if len(memo) > 10_000:
+        memo.clear()
+    memo[slot_id] = time.monotonic() + _FULL_MEMO_SECONDS
 
 
 def release_place(slot_id: str) -> None:
@@ -73,3 +99,4 @@ def release_place(slot_id: str) -> None:
     counters = SlotCounter.__table__
     db.session.execute(counters.update().where(counters.c.slot_id == slot_id, counters.c.booked > 0)
                        .values(booked=counters.c.booked - 1))
+    _known_full().pop(slot_id, None)

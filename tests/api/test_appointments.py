@@ -259,3 +259,18 @@ def test_cancelling_a_hold_releases_the_lock(make_app, clock, memory_his):
     held = book(client, headers, patient["id"], schedule, slot).get_json()
     cancelled = client.post(f"/api/v1/appointments/{held['id']}/cancel", headers=headers).get_json()
     assert cancelled["status"] == "cancelled" and memory_his.live_locks == 0
+
+
+def test_a_place_freed_by_cancelling_a_full_slot_can_be_booked_at_once(client, clock):
+    scout = login(client, "scout")
+    schedule, slot = find_slot(client, scout, tomorrow(clock))
+    booked = []
+    for n in range(slot["remaining"]):
+        headers = login(client, f"filler-{n}")
+        booked.append((headers, book(client, headers, add_patient(client, headers)["id"], schedule, slot).get_json()))
+    late = login(client, "latecomer")
+    patient = add_patient(client, late)
+    assert error_code(book(client, late, patient["id"], schedule, slot)) == "SLOT_FULL"
+    headers, first = booked[0]
+    client.post(f"/api/v1/appointments/{first['id']}/cancel", headers=headers)
+    assert book(client, late, patient["id"], schedule, slot).status_code == 201
