@@ -11,12 +11,15 @@ function listDoctors(department) {
   return request({ path: '/api/v1/doctors', query: { department } }).then((body) => body.items || []);
 }
 
-/** Schedules of a department between two dates (inclusive, YYYY-MM-DD). */
+/**
+ * Schedules of a department between two dates (inclusive, YYYY-MM-DD): {items, stale}.
+ * `stale` is true when the hospital system was unreachable and the numbers are from earlier.
+ */
 function listSchedules({ department, doctor, dateFrom, dateTo }) {
   return request({
     path: '/api/v1/schedules',
     query: { department, doctor, date_from: dateFrom, date_to: dateTo },
-  }).then((body) => body.items || []);
+  }).then((body) => ({ items: body.items || [], stale: Boolean(body.stale) }));
 }
 
 /** Time slots of one schedule. */

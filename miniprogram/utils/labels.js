@@ -9,6 +9,7 @@ const RELATIONS = [
 ];
 
 const STATUS_LABELS = {
+  pending: '确认中',
   awaiting_payment: '待支付',
   confirmed: '已预约',
   checked_in: '已签到',

@@ -69,3 +69,18 @@ test('a full schedule cannot be chosen; an open one opens its slots', async () =
     expect.objectContaining({ kind: 'navigateTo', url: '/pages/booking/slots/index?schedule_id=101' }),
   ]);
 });
+
+test('says so when the hospital system was unreachable and the numbers are from earlier', async () => {
+  installFakeBackend({
+    'GET /api/v1/schedules': () => Object.assign({}, fx.schedules, { stale: true }),
+    'GET /api/v1/doctors': () => ({ items: [] }),
+  });
+  const page = await renderPage('pages/booking/schedules', { department: 'IM-CARD' });
+  expect(textOf(page.querySelector('.stale-notice'))).toContain('医院系统暂时无法连接');
+});
+
+test('fresh numbers show no such notice', async () => {
+  backend();
+  const page = await renderPage('pages/booking/schedules', { department: 'IM-CARD' });
+  expect(page.querySelector('.stale-notice')).toBeFalsy();
+});

@@ -57,6 +57,7 @@ Page({
     items: [],
     loading: true,
     errorMessage: '',
+    stale: false,
     elderClass: '',
   },
 
@@ -82,10 +83,10 @@ Page({
         listSchedules({ department: this.department, dateFrom: days[0].date, dateTo: days[days.length - 1].date }),
         listDoctors(this.department).catch(() => []),
       ]);
-      this.schedules = schedules;
+      this.schedules = schedules.items;
       this.doctorsByCode = {};
       doctors.forEach((d) => { this.doctorsByCode[d.code] = d; });
-      this.setData({ loading: false });
+      this.setData({ loading: false, stale: schedules.stale });
       this.refreshList();
     } catch (err) {
       this.setData({ loading: false, errorMessage: messageOf(err) });
