@@ -11,3 +11,6 @@ keepalive = 5
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "0"))
 accesslog = None  # the app writes its own JSON access line with the request id
 errorlog = "-"
+# gunicorn 27 opens a control socket in ~/.gunicorn by default, shared by every instance of the
+# user (make run, a benchmark, production); the BFF needs none.
+control_socket_disable = True
