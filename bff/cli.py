@@ -43,6 +43,7 @@ def expire_holds():
 def recover_pending(older_than):
     """Settle bookings left pending while the HIS was unreachable."""
     from bff.appointments.service import recover_pending as recover
+    from bff.jobs import recovery_age
 
-    seconds = older_than if older_than is not None else current_app.config["PENDING_RECOVERY_SECONDS"]
-    click.echo(f"settled {recover(dt.timedelta(seconds=seconds))} pending bookings")
+    age = dt.timedelta(seconds=older_than) if older_than is not None else recovery_age(current_app.config)
+    click.echo(f"settled {recover(age)} pending bookings")

@@ -64,7 +64,7 @@ def load() -> dict:
         "CHECKIN_OPENS_MINUTES": _int("CHECKIN_OPENS_MINUTES", 60),
         "CHECKIN_LATE_MINUTES": _int("CHECKIN_LATE_MINUTES", 0),
         "MAX_PATIENTS_PER_USER": _int("MAX_PATIENTS_PER_USER", 5),
-        "PENDING_RECOVERY_SECONDS": _int("PENDING_RECOVERY_SECONDS", 30),
+        "PENDING_RECOVERY_SECONDS": _int("PENDING_RECOVERY_SECONDS", 120),
         # Infrastructure
         "REDIS_URL": _env("REDIS_URL"),
         "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URI", _env("REDIS_URL", "memory://")),

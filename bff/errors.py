@@ -45,8 +45,9 @@ class AppError(Exception):
     """An error the user can act on: stable code, Chinese message, matching status."""
 
     def __init__(self, code: str, status: int = 400, message: str | None = None, details: dict | None = None,
-                 headers: dict | None = None):
+                 headers: dict | None = None, transient: bool = False):
         super().__init__(code)
+        self.transient = transient  # true when the same request may well succeed soon
         self.code = code
         self.status = status
         self.message = message or MESSAGES.get(code, MESSAGES["INTERNAL_ERROR"])

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
 import json
 
-from flask import Response, g, request
+from flask import Response, current_app, g, request
 from sqlalchemy.exc import IntegrityError
 
 from bff.db_types import AwareDateTime
@@ -35,15 +34,30 @@ class IdempotencyRecord(db.Model):
 _table = IdempotencyRecord.__table__
 
 
-def _fingerprint() -> str:
-    payload = request.method + " " + request.path + "\n" + request.get_data(as_text=True)
-    return hashlib.sha256(payload.encode()).hexdigest()
+# A first request still "in progress" after this long died with its process: its key is freed.
+ABANDONED_AFTER = dt.timedelta(minutes=2)
+
+
+def _fingerprint(args, kwargs) -> str:
+    """The request as parsed (so spacing and key order do not matter), keyed: bodies hold ID numbers."""
+    canonical = json.dumps([request.method, request.path, args, kwargs], sort_keys=True, default=str,
+                           ensure_ascii=False)
+    return current_app.extensions["data_cipher"].blind_index(canonical)
 
 
 def _find(key: str):
     return db.session.execute(
-        db.select(_table.c.id, _table.c.fingerprint, _table.c.status_code, _table.c.body)
+        db.select(_table.c.id, _table.c.fingerprint, _table.c.status_code, _table.c.body, _table.c.created_at)
         .where(_table.c.user_id == g.user_id, _table.c.key == key)).first()
+
+
+def _abandoned(earlier) -> bool:
+    """A claim whose request never finished (killed worker): delete it so the key can be used."""
+    if earlier.status_code is not None or dt.datetime.now(dt.UTC) - earlier.created_at < ABANDONED_AFTER:
+        return False
+    db.session.execute(_table.delete().where(_table.c.id == earlier.id, _table.c.status_code.is_(None)))
+    db.session.commit()
+    return True
 
 
 def _earlier_answer(earlier, fingerprint: str) -> Response:
@@ -51,7 +65,7 @@ def _earlier_answer(earlier, fingerprint: str) -> Response:
     if earlier.fingerprint != fingerprint:
         raise AppError("IDEMPOTENCY_KEY_REUSED", 409)
     if earlier.status_code is None:
-        raise AppError("IDEMPOTENCY_IN_PROGRESS", 409, headers={"Retry-After": "1"})
+        raise AppError("IDEMPOTENCY_IN_PROGRESS", 409, headers={"Retry-After": "1"}, transient=True)
     response = Response(earlier.body, status=earlier.status_code, mimetype="application/json")
     response.headers["Idempotent-Replayed"] = "true"
     return response
@@ -96,16 +110,20 @@ def idempotent(precheck=None):
                 return view(*args, **kwargs)
             if len(key) > 128:
                 raise AppError("BAD_REQUEST", 400, "Idempotency-Key 过长（最多128个字符）")
-            fingerprint = _fingerprint()
+            fingerprint = _fingerprint(args, kwargs)
             earlier = _find(key)
-            if earlier is not None:
+            if earlier is not None and not _abandoned(earlier):
                 return _earlier_answer(earlier, fingerprint)
             if precheck is not None:
                 precheck(*args, **kwargs)
-            record_id = _claim(key, fingerprint)
-            if record_id is None:
-                return _earlier_answer(_find(key), fingerprint)
-            return _run(view, record_id, args, kwargs)
+            for _ in range(3):  # the key may be claimed and then freed again between our steps
+                record_id = _claim(key, fingerprint)
+                if record_id is not None:
+                    return _run(view, record_id, args, kwargs)
+                earlier = _find(key)
+                if earlier is not None:
+                    return _earlier_answer(earlier, fingerprint)
+            raise AppError("IDEMPOTENCY_IN_PROGRESS", 409, headers={"Retry-After": "1"}, transient=True)
 
         return wrapper
 
@@ -116,7 +134,7 @@ def _run(view, record_id: int, args, kwargs) -> Response:
     try:
         response = view(*args, **kwargs)
     except AppError as error:
-        if error.status >= 500:
+        if error.status >= 500 or error.transient:
             _forget(record_id)
         else:
             body = {"error": {"code": error.code, "message": error.message, "details": error.details}}

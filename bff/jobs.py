@@ -24,13 +24,23 @@ def start_in_process(app, interval: float = 15.0) -> threading.Thread | None:
     return thread
 
 
+def recovery_age(config) -> dt.timedelta:
+    """How old a pending booking must be before recovery may settle it.
+
+    Never less than the longest a booking request can still be talking to the HIS (four calls,
+    each up to the HIS timeout), so recovery never races a request that is still running.
+    """
+    floor = 4 * config["HIS_TIMEOUT_SECONDS"] + 30
+    return dt.timedelta(seconds=max(config["PENDING_RECOVERY_SECONDS"], floor))
+
+
 def run_periodic(app) -> None:
     """One pass over the periodic jobs; a failing job is logged, never fatal."""
     from bff.appointments.service import expire_holds, recover_pending
     from bff.extensions import db
 
     jobs = {
-        "recover_pending": lambda: recover_pending(dt.timedelta(seconds=app.config["PENDING_RECOVERY_SECONDS"])),
+        "recover_pending": lambda: recover_pending(recovery_age(app.config)),
         "expire_holds": expire_holds,
     }
     with app.app_context():

@@ -34,7 +34,7 @@ class JsonLineFormatter(logging.Formatter):
         line = {"time": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(timespec="milliseconds"),
                 "level": record.levelname, "logger": record.name, "message": record.getMessage(),
                 "request_id": getattr(record, "request_id", None)}
-        line.update((k, v) for k, v in vars(record).items() if k not in _STANDARD)
+        line.update((k, scrub(v) if isinstance(v, str) else v) for k, v in vars(record).items() if k not in _STANDARD)
         if record.exc_info:
             line["exception"] = scrub(self.formatException(record.exc_info))
         return orjson.dumps(line, default=str).decode()

@@ -4,10 +4,15 @@ from marshmallow import Schema, fields, validate
 STATUSES = ("pending", "awaiting_payment", "confirmed", "checked_in", "completed", "cancelled", "expired", "refunded")
 
 
+# HIS ids are printable text; control characters could not even travel in the HIS's XML.
+HIS_ID = validate.Regexp(r"^[^\x00-\x1f\x7f]{1,64}$", error="编号格式无效")
+MAX_ID = 2**31 - 1  # our integer keys
+
+
 class BookingIn(Schema):
-    patient_id = fields.Integer(required=True, strict=False)
-    schedule_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    slot_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    patient_id = fields.Integer(required=True, strict=False, validate=validate.Range(1, MAX_ID, error="就诊人编号无效"))
+    schedule_id = fields.String(required=True, validate=HIS_ID)
+    slot_id = fields.String(required=True, validate=HIS_ID)
 
 
 class AppointmentQuery(Schema):

@@ -144,7 +144,8 @@ def _duplicate(patient_id: int, schedule: port.Schedule) -> AppError:
         Appointment.visit_date == schedule.date, Appointment.active == 1)).scalar_one_or_none()
     details = {"appointment_id": other.id} if other else {}
     if other is not None and other.status == "pending":
-        return AppError("BOOKING_IN_PROGRESS", 409, "上一次预约正在向医院确认，请稍后在“我的预约”中查看", details)
+        return AppError("BOOKING_IN_PROGRESS", 409, "上一次预约正在向医院确认，请稍后在“我的预约”中查看", details,
+                        transient=True)
     return AppError("DUPLICATE_BOOKING", 409, "该就诊人当天已预约过该科室，请勿重复预约", details)
 
 
@@ -153,9 +154,9 @@ def _lock_in_his(appointment: Appointment) -> None:
         lock = _his().lock_slot(appointment.request_id, appointment.his_patient_id,
                                 appointment.schedule_id, appointment.slot_id)
     except HisRejected as error:
+        _give_up(appointment, error.code, unlock=False)
         if error.code == port.SLOT_FULL:  # filled through another channel, e.g. the hospital window
             state.remember_full(appointment.slot_id)
-        _give_up(appointment, error.code, unlock=False)
         raise _rejection(error) from error
     except CircuitOpen:
         _give_up(appointment, "HIS_UNAVAILABLE", unlock=False)  # the call never left the BFF
@@ -187,16 +188,33 @@ def _ask_his(appointment: Appointment) -> port.Registration:
         log.warning("appointment %s left pending: HIS unreachable after confirm", appointment.id)
         raise
     if registration is None:
-        _give_up(appointment, "HIS_UNAVAILABLE", unlock=True)
-        raise HisUnavailable("confirmation not committed")
+        # Not committed yet, or not at all: the HIS may still be working on our confirm, so the
+        # lock is not released now. Recovery asks again once any such work must have finished.
+        appointment.failure_code = "CONFIRM_UNKNOWN"
+        db.session.commit()
+        raise HisUnavailable("confirmation not committed yet")
     return registration
 
 
 def _mark_confirmed(appointment: Appointment, registration: port.Registration) -> None:
-    state.move(appointment, "confirmed", "registered in HIS", registration_id=registration.registration_id,
-               visit_no=registration.visit_no or appointment.visit_no)
+    try:
+        state.move(appointment, "confirmed", "registered in HIS", registration_id=registration.registration_id,
+                   visit_no=registration.visit_no or appointment.visit_no)
+    except (state.TransitionLost, ValueError):
+        # Settled as failed elsewhere (recovery) while the HIS was still answering us: nobody
+        # holds this registration, so cancel it rather than keep a place for no one.
+        db.session.rollback()
+        _cancel_orphan(registration)
+        raise HisUnavailable("booking was settled while the HIS answered") from None
     db.session.commit()
     _his_invalidate(appointment.schedule_id)
+
+
+def _cancel_orphan(registration: port.Registration) -> None:
+    try:
+        _his().cancel_registration(registration.registration_id, "预约已失效，系统自动退号")
+    except HisError:
+        log.error("orphan HIS registration %s could not be cancelled", registration.registration_id)
 
 
 def _give_up(appointment: Appointment, reason: str, unlock: bool) -> None:
@@ -209,7 +227,11 @@ def _give_up(appointment: Appointment, reason: str, unlock: bool) -> None:
             appointment.failure_code = reason
             db.session.commit()
             return
-    state.move(appointment, "failed", reason, failure_code=reason)
+    try:
+        state.move(appointment, "failed", reason, failure_code=reason)
+    except (state.TransitionLost, ValueError):  # already settled elsewhere
+        db.session.rollback()
+        return
     db.session.commit()
     _his_invalidate(appointment.schedule_id)
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from flask import current_app
 
@@ -11,6 +12,7 @@ from bff.his import resilience
 from bff.his.port import NOT_FOUND, HisRejected, Schedule, TimeSlot
 
 DEFAULT_DAYS = 7
+_PRINTABLE_ID = re.compile(r"^[^\x00-\x1f\x7f]{1,64}$")
 
 
 def _his():
@@ -44,6 +46,8 @@ def schedules(department: str | None, doctor: str | None, date_from: dt.date | N
 
 def schedule(schedule_id: str) -> Schedule:
     """One schedule, 404 SCHEDULE_NOT_FOUND when the HIS does not know it."""
+    if not _PRINTABLE_ID.match(schedule_id):
+        raise AppError("SCHEDULE_NOT_FOUND", 404, "该排班不存在")
     try:
         return _his().get_schedule(schedule_id)
     except HisRejected as error:

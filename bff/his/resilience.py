@@ -232,6 +232,9 @@ class ResilientHis(HisPort):
         # Striped locks: one refresh per key at a time, so a burst of requests for an expired
         # entry costs the slow HIS one call, not one per request.
         self._refresh_locks = [threading.Lock() for _ in range(64)]
+        # key -> (count, error) of failed refreshes: a request that queued behind a refresh that
+        # failed gets the same answer at once instead of paying another HIS timeout itself.
+        self._failures: dict[str, tuple[int, HisUnavailable]] = {}
 
     @property
     def state(self) -> str:
@@ -276,15 +279,23 @@ class ResilientHis(HisPort):
         lock = self._refresh_locks[hash(key) % len(self._refresh_locks)]
         # While another request refreshes an expired entry, the previous value serves: it is
         # seconds old and the HIS is answering, so it is not marked stale.
-        if not lock.acquire(blocking=entry is None):
+        usable = entry is not None and self._clock() - entry.stored_at <= self._max_stale
+        failures_before = self._failures.get(key, (0, None))[0]
+        if not lock.acquire(blocking=not usable):
             return _copy(entry.value)
         try:
             entry = self.cache.get(key)
             if self._fresh(op, entry):
                 return _copy(entry.value)
+            count, failure = self._failures.get(key, (0, None))
+            if count != failures_before:  # the refresh we waited for failed just now
+                return self._stale_or_raise(op, key, entry, failure)
             try:
                 value = self.breaker.call(self._fetch_with_retry, fetch, *args)
             except HisUnavailable as exc:
+                if len(self._failures) > 10_000:
+                    self._failures.clear()
+                self._failures[key] = (count + 1, exc)
                 return self._stale_or_raise(op, key, entry, exc)
             self.cache.put(key, CacheEntry(value, self._clock()))
             return _copy(value)

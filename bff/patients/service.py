@@ -41,7 +41,7 @@ def list_for(user_id: int) -> list[Patient]:
 
 def get_for(user_id: int, patient_id: int) -> Patient:
     """One of the user's patients; someone else's is 404 like a missing one."""
-    patient = db.session.get(Patient, patient_id)
+    patient = db.session.get(Patient, patient_id) if 0 < patient_id < 2**31 else None
     if patient is None or patient.user_id != user_id or patient.active != 1:
         raise AppError("PATIENT_NOT_FOUND", 404, "就诊人不存在")
     return patient

@@ -177,14 +177,44 @@ def test_lost_confirmation_reply_is_recovered_by_asking_the_his(client, alice, c
     assert memory_his.live_registrations == 1
 
 
-def test_confirmation_not_committed_releases_the_lock(client, alice, clock, memory_his):
+def test_confirmation_not_committed_is_released_by_recovery_not_at_once(app, client, alice, clock, memory_his):
+    from bff.appointments.service import recover_pending
+
     patient = add_patient(client, alice)
     schedule, slot = find_slot(client, alice, tomorrow(clock))
     memory_his.fail_next("confirm_registration", times=1, committed=False)
     response = book(client, alice, patient["id"], schedule, slot)
     assert response.status_code == 503
+    # The HIS might still be committing our confirm: nothing is decided while it could.
+    [pending] = client.get("/api/v1/appointments", headers=alice).get_json()["items"]
+    assert pending["status"] == "pending" and memory_his.live_locks == 1
+    with app.app_context():
+        assert recover_pending(dt.timedelta(seconds=0)) == 1
     assert memory_his.live_locks == 0 and memory_his.live_registrations == 0
     assert client.get("/api/v1/appointments", headers=alice).get_json() == {"items": []}
+
+
+def test_confirmation_arriving_after_recovery_gave_up_is_cancelled_in_the_his(app, client, alice, clock,
+                                                                              memory_his):
+    from bff.appointments import service
+    from bff.appointments.models import Appointment
+    from bff.extensions import db
+
+    patient = add_patient(client, alice)
+    schedule, slot = find_slot(client, alice, tomorrow(clock))
+    real_confirm = memory_his.confirm_registration
+
+    def slow_confirm(request_id, *args, **kwargs):  # recovery settles the booking meanwhile
+        with app.app_context():
+            stuck = db.session.execute(db.select(Appointment)).scalar_one()
+            service.state.move(stuck, "failed", "recovered elsewhere")
+            db.session.commit()
+        return real_confirm(request_id, *args, **kwargs)
+
+    memory_his.confirm_registration = slow_confirm
+    response = book(client, alice, patient["id"], schedule, slot)
+    assert response.status_code == 503
+    assert memory_his.live_registrations == 0, "the orphan registration is cancelled"
 
 
 def test_booking_left_pending_is_settled_by_recovery(app, client, alice, clock, memory_his):
@@ -198,12 +228,14 @@ def test_booking_left_pending_is_settled_by_recovery(app, client, alice, clock, 
     assert response.status_code == 503
     [pending] = client.get("/api/v1/appointments", headers=alice).get_json()["items"]
     assert pending["status"] == "pending"
-    retry = book(client, alice, patient["id"], schedule, slot)
+    retry = book(client, alice, patient["id"], schedule, slot, key="same-key")
     assert retry.status_code == 409 and error_code(retry) == "BOOKING_IN_PROGRESS"
     with app.app_context():
         assert recover_pending(dt.timedelta(seconds=0)) == 1
     settled = client.get(f"/api/v1/appointments/{pending['id']}", headers=alice).get_json()
     assert settled["status"] == "confirmed" and memory_his.live_registrations == 1
+    again = book(client, alice, patient["id"], schedule, slot, key="same-key")
+    assert error_code(again) == "DUPLICATE_BOOKING", "a transient refusal is not replayed for ever"
 
 
 def test_his_rejection_at_lock_is_slot_full(client, alice, clock, memory_his):
@@ -274,3 +306,20 @@ def test_a_place_freed_by_cancelling_a_full_slot_can_be_booked_at_once(client, c
     headers, first = booked[0]
     client.post(f"/api/v1/appointments/{first['id']}/cancel", headers=headers)
     assert book(client, late, patient["id"], schedule, slot).status_code == 201
+
+
+def test_out_of_range_and_unprintable_ids_are_client_errors(client, alice, clock):
+    schedule, slot = find_slot(client, alice, tomorrow(clock))
+    import json
+
+    huge = client.post("/api/v1/appointments", headers=alice, content_type="application/json",
+                       data=json.dumps({"patient_id": 10**27, "schedule_id": schedule["id"], "slot_id": slot["id"]}))
+    assert huge.status_code in (400, 422) and "error" in huge.get_json()
+    big = client.post("/api/v1/appointments", headers=alice,
+                      json={"patient_id": 2**40, "schedule_id": schedule["id"], "slot_id": slot["id"]})
+    assert big.status_code == 422 and "patient_id" in big.get_json()["error"]["details"]["fields"]
+    control = client.post("/api/v1/appointments", headers=alice,
+                          json={"patient_id": 1, "schedule_id": "S\x01", "slot_id": slot["id"]})
+    assert control.status_code == 422
+    assert client.delete(f"/api/v1/patients/{10**40}", headers=alice).status_code == 404
+    assert client.get("/api/v1/schedules/S%01/slots", headers=alice).status_code == 404

@@ -135,3 +135,4 @@ def test_reset_forgets_everything(env, his):
     his.reset()
     assert his.stats() == {"locks": 0, "registrations": 0, "cancellations": 0, "patients": 0}
     assert sum(his.calls.values()) == 0
+

@@ -451,3 +451,33 @@ def test_a_burst_on_an_empty_entry_costs_the_his_one_call():
     for thread in threads:
         thread.join(5)
     assert len(calls) == 1 and len(results) == 8 and all(r == [Department("01", "内科")] for r in results)
+
+
+def test_requests_queued_behind_a_failed_refresh_fail_at_once():
+    import threading as _threading
+
+    calls = []
+    gate = _threading.Event()
+
+    class Down(FakeHis):
+        def list_departments(self):
+            calls.append(1)
+            gate.wait(2)
+            raise HisUnavailable("timeout")
+
+    his = ResilientHis(Down(), read_retries=0)
+    errors = []
+
+    def ask():
+        try:
+            his.list_departments()
+        except HisUnavailable as error:
+            errors.append(error)
+
+    threads = [_threading.Thread(target=ask) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    gate.set()
+    for thread in threads:
+        thread.join(5)
+    assert len(errors) == 6 and len(calls) == 1

@@ -61,7 +61,10 @@ NETWORK_ERRORS = (zeep.exceptions.Error, requests.RequestException, OSError, etr
 
 
 def _safe_parser() -> etree.XMLParser:
-    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+    # zeep hands us the reply as str, which we encode as UTF-8: the parser must not believe an
+    # encoding="GBK" declaration many hospitals' replies carry.
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
+                           encoding="utf-8")
 
 
 class Codec:
@@ -211,7 +214,11 @@ class XmlWsHis(HisPort):
         """Run one transaction; the reply's root element when it succeeded."""
         op = self.mapping.ops[name]
         service = self._get_service()
-        params = {self.mapping.code_param: op["code"], self.mapping.xml_param: self._request_xml(op, args)}
+        try:
+            request_xml = self._request_xml(op, args)
+        except ValueError as exc:  # text XML cannot carry, e.g. control characters
+            raise HisRejected(port.REJECTED, "请求内容包含无效字符") from exc
+        params = {self.mapping.code_param: op["code"], self.mapping.xml_param: request_xml}
         try:
             reply = getattr(service, self.mapping.operation)(**params)
         except zeep.exceptions.Fault as exc:
