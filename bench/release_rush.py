@@ -294,7 +294,8 @@ def _prepare(shared: Shared, base: str, port: int) -> None:
 
 def one_setting(started: list, shared: Shared, threads: int, index: int) -> RushRun:
     """Start the BFF with `threads`, rush one new schedule, check, stop the BFF."""
-    env = {**shared.env, "GUNICORN_WORKERS": "2", "GUNICORN_THREADS": str(threads)}
+    workers = os.environ.get("BENCH_RUSH_WORKERS", "2")
+    env = {**shared.env, "GUNICORN_WORKERS": workers, "GUNICORN_THREADS": str(threads)}
     server, base = start_gunicorn(started, f"bff-t{threads}", "bff.wsgi:app", env, shared.workdir, "/healthz")
     port, his = int(base.rsplit(":", 1)[1]), shared.sandbox["his"]
     try:
