@@ -392,7 +392,8 @@ def render(runs: list[RushRun]) -> str:
     verdicts = [row(f"target {name}", lambda r, n=name: verdict(_ok(r)[n]))
                 for name in ("counts", "no double booking", "rps", "p99", "rss")]
     notes = [f"{USERS} users, capacity {CAPACITY} over {SLOT_COUNT} slots, {CONCURRENCY} client connections, "
-             f"HIS latency {HIS_LATENCY_MS} ms, PostgreSQL schema {SCHEMA}, gunicorn gthread 2 workers",
+             f"HIS latency {HIS_LATENCY_MS} ms, PostgreSQL schema {SCHEMA}, gunicorn gthread "
+             f"{os.environ.get('BENCH_RUSH_WORKERS', '2')} workers",
              "CPU ms per attempt: CPU used during the rush / attempts (2 cores: 300/s needs a total <= 6.7 ms); "
              "postgres counts every postgres process on the host; 'other processes' = host busy CPU minus the bench's",
              f"targets: >= {TARGET_RPS:.0f} attempts/s, p99 < {TARGET_P99_MS:.0f} ms, RSS < {TARGET_RSS_MB:.0f} MB "
