@@ -28,10 +28,11 @@ from bff.patients import service as patients
 log = logging.getLogger("bff.appointments")
 
 UPCOMING = ("pending", "awaiting_payment", "confirmed", "checked_in")
+SLOT_FULL_MESSAGE = "该时段号源已约满，请选择其他时段"
 
 # HIS rejections at lock/confirm time → what the patient is told.
 _REJECTIONS = {
-    port.SLOT_FULL: ("SLOT_FULL", 409, "该时段号源已约满，请选择其他时段"),
+    port.SLOT_FULL: ("SLOT_FULL", 409, SLOT_FULL_MESSAGE),
     port.NOT_RELEASED: ("NOT_RELEASED", 403, "该号源尚未开放预约"),
     port.SCHEDULE_STOPPED: ("SCHEDULE_STOPPED", 409, "医生该时段已停诊"),
     port.DUPLICATE_REGISTRATION: ("DUPLICATE_BOOKING", 409, "该就诊人当天已预约过该科室"),
@@ -82,7 +83,7 @@ def check_bookable(user_id: int, patient_id: int, schedule_id: str, slot_id: str
     schedule = catalog.schedule(schedule_id)
     slot = _bookable_slot(schedule, slot_id)
     if state.slot_is_full(slot.id, slot.capacity):
-        raise AppError("SLOT_FULL", 409, "该时段号源已约满，请选择其他时段")
+        raise AppError("SLOT_FULL", 409, SLOT_FULL_MESSAGE)
     return patients.get_for(user_id, patient_id), schedule, slot
 
 
@@ -132,7 +133,7 @@ def _reserve(user_id: int, patient, schedule: port.Schedule, slot: port.TimeSlot
         raise _duplicate(patient.id, schedule) from None
     if not state.take_place(slot.id, schedule.id, slot.capacity):
         db.session.rollback()
-        raise AppError("SLOT_FULL", 409, "该时段号源已约满，请选择其他时段")
+        raise AppError("SLOT_FULL", 409, SLOT_FULL_MESSAGE)
     db.session.commit()
     return appointment
 
