@@ -15,7 +15,9 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
-db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING))
+# Objects keep their values after a commit: a booking commits at each step (so a crash leaves a
+# state recovery understands), and reloading every object after each of them cost a query each.
+db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING), session_options={"expire_on_commit": False})
 migrate = Migrate(render_as_batch=True, compare_type=True)
 api = EnvelopeApi()
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from flask import current_app
+from flask import current_app, g
 from sqlalchemy.exc import IntegrityError
 
 from bff import clock
@@ -79,25 +79,30 @@ def check_bookable(user_id: int, patient_id: int, schedule_id: str, slot_id: str
     """Every refusal that needs no write: release, slot, places the BFF has left, the patient.
 
     The cheapest checks go first: at a release rush most attempts end at "full" without a query.
+    The answer is kept for the rest of the request, so booking right after does not ask again.
     """
+    asked = (user_id, patient_id, schedule_id, slot_id)
+    if g.get("bookable", (None,))[0] == asked:
+        return g.bookable[1]
     schedule = catalog.schedule(schedule_id)
     slot = _bookable_slot(schedule, slot_id)
     if state.slot_is_full(slot.id, slot.capacity):
         raise AppError("SLOT_FULL", 409, SLOT_FULL_MESSAGE)
-    return patients.get_for(user_id, patient_id), schedule, slot
+    g.bookable = (asked, (patients.get_for(user_id, patient_id), schedule, slot))
+    return g.bookable[1]
 
 
 def book(user_id: int, patient_id: int, schedule_id: str, slot_id: str) -> Appointment:
     """Book a slot for one of the user's patients."""
     patient, schedule, slot = check_bookable(user_id, patient_id, schedule_id, slot_id)
     appointment = _reserve(user_id, patient, schedule, slot)
-    _lock_in_his(appointment)
+    lock = _lock_in_his(appointment)
     if current_app.config["PAYMENT_MODE"] == "online":
         hold = clock.now() + dt.timedelta(minutes=current_app.config["HOLD_MINUTES"])
-        state.move(appointment, "awaiting_payment", "slot locked, waiting for payment", hold_expires_at=hold)
+        state.move(appointment, "awaiting_payment", "slot locked, waiting for payment", hold_expires_at=hold, **lock)
         db.session.commit()
         return appointment
-    return _confirm(appointment)
+    return _confirm(appointment, lock)
 
 
 def _bookable_slot(schedule: port.Schedule, slot_id: str) -> port.TimeSlot:
@@ -124,7 +129,7 @@ def _reserve(user_id: int, patient, schedule: port.Schedule, slot: port.TimeSlot
         department_name=schedule.department_name, doctor_code=schedule.doctor_code,
         doctor_name=schedule.doctor_name, title=schedule.title, visit_date=schedule.date,
         period=schedule.period, slot_start=slot.start, slot_end=slot.end, fee=schedule.fee,
-        status="pending", active=1)
+        status="pending", active=1, patient=patient)
     db.session.add(appointment)
     try:
         db.session.flush()
@@ -150,7 +155,8 @@ def _duplicate(patient_id: int, schedule: port.Schedule) -> AppError:
     return AppError("DUPLICATE_BOOKING", 409, "该就诊人当天已预约过该科室，请勿重复预约", details)
 
 
-def _lock_in_his(appointment: Appointment) -> None:
+def _lock_in_his(appointment: Appointment) -> dict:
+    """Hold the place in the HIS; answer what the lock tells, stored with the next status change."""
     try:
         lock = _his().lock_slot(appointment.request_id, appointment.his_patient_id,
                                 appointment.schedule_id, appointment.slot_id)
@@ -166,11 +172,11 @@ def _lock_in_his(appointment: Appointment) -> None:
         # The lock may or may not have been made: release it by request id before answering.
         _give_up(appointment, "HIS_UNAVAILABLE", unlock=True)
         raise
-    appointment.lock_id, appointment.visit_no, appointment.fee = lock.lock_id, lock.visit_no or None, lock.fee
-    db.session.commit()
+    # Written with the next status change: recovery needs only the request id, never the lock id.
+    return {"lock_id": lock.lock_id, "visit_no": lock.visit_no or None, "fee": lock.fee}
 
 
-def _confirm(appointment: Appointment) -> Appointment:
+def _confirm(appointment: Appointment, lock: dict) -> Appointment:
     try:
         registration = _his().confirm_registration(appointment.request_id)
     except HisRejected as error:
@@ -178,7 +184,7 @@ def _confirm(appointment: Appointment) -> Appointment:
         raise _rejection(error) from error
     except HisUnavailable:
         registration = _ask_his(appointment)  # the reply was lost: did the HIS commit it?
-    _mark_confirmed(appointment, registration)
+    _mark_confirmed(appointment, registration, lock)
     return appointment
 
 
@@ -197,10 +203,12 @@ def _ask_his(appointment: Appointment) -> port.Registration:
     return registration
 
 
-def _mark_confirmed(appointment: Appointment, registration: port.Registration) -> None:
+def _mark_confirmed(appointment: Appointment, registration: port.Registration, lock: dict | None = None) -> None:
+    lock = lock or {}
     try:
-        state.move(appointment, "confirmed", "registered in HIS", registration_id=registration.registration_id,
-                   visit_no=registration.visit_no or appointment.visit_no)
+        state.move(appointment, "confirmed", "registered in HIS", **{
+            **lock, "registration_id": registration.registration_id,
+            "visit_no": registration.visit_no or lock.get("visit_no") or appointment.visit_no})
     except (state.TransitionLost, ValueError):
         # Settled as failed elsewhere (recovery) while the HIS was still answering us: nobody
         # holds this registration, so cancel it rather than keep a place for no one.

@@ -6,6 +6,7 @@ import time
 
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bff.appointments.models import HOLDING, TRANSITIONS, Appointment, AppointmentEvent, SlotCounter
 from bff.extensions import db
@@ -32,8 +33,8 @@ def move(appointment: Appointment, to_status: str, note: str = "", **fields) -> 
         .execution_options(synchronize_session=False))
     if result.rowcount != 1:
         raise TransitionLost(appointment.id)
-    for key, value in values.items():
-        setattr(appointment, key, value)
+    for key, value in values.items():  # already written by the UPDATE above: no second UPDATE
+        set_committed_value(appointment, key, value)
     db.session.add(AppointmentEvent(appointment_id=appointment.id, from_status=from_status,
                                     to_status=to_status, note=note[:255]))
     if from_status in HOLDING and to_status not in HOLDING:
