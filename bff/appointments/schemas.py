@@ -1,11 +1,12 @@
 """Appointment schemas."""
 from marshmallow import Schema, fields, validate
 
+from bff.catalog.service import HIS_ID_PATTERN
+
 STATUSES = ("pending", "awaiting_payment", "confirmed", "checked_in", "completed", "cancelled", "expired", "refunded")
 
 
-# HIS ids are printable text; control characters could not even travel in the HIS's XML.
-HIS_ID = validate.Regexp(r"^[^\x00-\x1f\x7f]{1,64}$", error="编号格式无效")
+HIS_ID = validate.Regexp(HIS_ID_PATTERN, error="编号格式无效")
 MAX_ID = 2**31 - 1  # our integer keys
 
 

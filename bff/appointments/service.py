@@ -113,7 +113,7 @@ def _bookable_slot(schedule: port.Schedule, slot_id: str) -> port.TimeSlot:
         raise AppError("NOT_RELEASED", 403, "该号源尚未开放预约", {"release_at": schedule.release_at.isoformat()})
     if schedule.status == "stopped":
         raise AppError("SCHEDULE_STOPPED", 409, "医生该时段已停诊")
-    slot = next((s for s in catalog.slots(schedule.id) if s.id == slot_id), None)
+    slot = next((s for s in catalog.slots_of(schedule) if s.id == slot_id), None)
     if slot is None:
         raise AppError("SLOT_NOT_FOUND", 404, "该时段不存在")
     if slot.end <= now:

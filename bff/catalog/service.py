@@ -12,7 +12,9 @@ from bff.his import resilience
 from bff.his.port import NOT_FOUND, HisRejected, Schedule, TimeSlot
 
 DEFAULT_DAYS = 7
-_PRINTABLE_ID = re.compile(r"^[^\x00-\x1f\x7f]{1,64}$")
+# HIS ids are printable text; control characters could not even travel in the HIS's XML.
+HIS_ID_PATTERN = r"^[^\x00-\x1f\x7f]{1,64}$"
+_HIS_ID = re.compile(HIS_ID_PATTERN)
 
 
 def _his():
@@ -46,7 +48,7 @@ def schedules(department: str | None, doctor: str | None, date_from: dt.date | N
 
 def schedule(schedule_id: str) -> Schedule:
     """One schedule, 404 SCHEDULE_NOT_FOUND when the HIS does not know it."""
-    if not _PRINTABLE_ID.match(schedule_id):
+    if not _HIS_ID.match(schedule_id):
         raise AppError("SCHEDULE_NOT_FOUND", 404, "该排班不存在")
     try:
         return _his().get_schedule(schedule_id)
@@ -57,10 +59,14 @@ def schedule(schedule_id: str) -> Schedule:
 
 
 def slots(schedule_id: str) -> list[TimeSlot]:
-    """The time slots of a schedule."""
-    schedule(schedule_id)
+    """The time slots of a schedule, 404 SCHEDULE_NOT_FOUND when the HIS does not know it."""
+    return slots_of(schedule(schedule_id))
+
+
+def slots_of(known: Schedule) -> list[TimeSlot]:
+    """The time slots of a schedule already read."""
     try:
-        return sorted(_his().list_slots(schedule_id), key=lambda s: s.start)
+        return sorted(_his().list_slots(known.id), key=lambda s: s.start)
     except HisRejected as error:
         if error.code == NOT_FOUND:
             raise AppError("SCHEDULE_NOT_FOUND", 404, "该排班不存在") from error

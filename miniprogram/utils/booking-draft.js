@@ -2,6 +2,8 @@
  * The booking being put together across pages (department → schedule → slot → confirm),
  * kept in storage so a page reload does not lose it; and the last booking made.
  */
+const fmt = require('./format');
+
 const DRAFT_KEY = 'bookingDraft';
 const LAST_BOOKING_KEY = 'lastBooking';
 
@@ -29,4 +31,18 @@ function lastBooking(id) {
   return appt && String(appt.id) === String(id) ? appt : null;
 }
 
-module.exports = { getDraft, updateDraft, rememberBooking, lastBooking };
+/** What the booking pages show of the draft: department, doctor, date, time (once chosen), fee. */
+function summaryOf(draft) {
+  const s = draft.schedule || {};
+  const slot = draft.slot || {};
+  return {
+    departmentName: draft.departmentName || '',
+    doctorName: s.doctor_name || '',
+    title: s.title || '',
+    dateText: s.date ? `${fmt.formatDateLong(s.date)} ${fmt.periodLabel(s.period)}` : '',
+    timeText: slot.start ? `${fmt.formatTime(slot.start)}-${fmt.formatTime(slot.end)}` : '',
+    feeText: fmt.formatFen(s.fee),
+  };
+}
+
+module.exports = { getDraft, updateDraft, rememberBooking, lastBooking, summaryOf };

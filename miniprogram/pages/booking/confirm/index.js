@@ -5,11 +5,10 @@
 const { listPatients } = require('../../../services/patients');
 const { bookAppointment } = require('../../../services/appointments');
 const { applyElderMode } = require('../../../utils/elder');
-const { getDraft, rememberBooking } = require('../../../utils/booking-draft');
+const { getDraft, rememberBooking, summaryOf } = require('../../../utils/booking-draft');
 const { newIdempotencyKey } = require('../../../utils/idempotency');
 const { relationLabel } = require('../../../utils/labels');
 const { messageOf } = require('../../../utils/errors');
-const fmt = require('../../../utils/format');
 
 // Answers after which the patient can simply try again on this page.
 const RETRY_HERE = ['RATE_LIMITED', 'HIS_UNAVAILABLE', 'IDEMPOTENCY_KEY_REUSED'];
@@ -18,19 +17,6 @@ const UNCERTAIN_MESSAGE = '网络不稳定，暂未确认预约结果。请再�
 /** True when the booking may or may not have been made (no answer from the BFF itself). */
 function outcomeUnknown(err) {
   return err.status === 0 || err.code === 'HTTP_ERROR';
-}
-
-function summaryOf(draft) {
-  const s = draft.schedule || {};
-  const slot = draft.slot || {};
-  return {
-    departmentName: draft.departmentName || '',
-    doctorName: s.doctor_name || '',
-    title: s.title || '',
-    dateText: s.date ? `${fmt.formatDateLong(s.date)} ${fmt.periodLabel(s.period)}` : '',
-    timeText: slot.start ? `${fmt.formatTime(slot.start)}-${fmt.formatTime(slot.end)}` : '',
-    feeText: fmt.formatFen(s.fee),
-  };
 }
 
 Page({

@@ -1,20 +1,9 @@
 /** 选择就诊时间: the 30-minute slots of one schedule with the numbers left in each. */
 const { listSlots } = require('../../../services/catalog');
 const { applyElderMode } = require('../../../utils/elder');
-const { getDraft, updateDraft } = require('../../../utils/booking-draft');
+const { getDraft, updateDraft, summaryOf } = require('../../../utils/booking-draft');
 const { messageOf } = require('../../../utils/errors');
 const fmt = require('../../../utils/format');
-
-function summaryOf(draft) {
-  const s = draft.schedule || {};
-  return {
-    departmentName: draft.departmentName || '',
-    doctorName: s.doctor_name || '',
-    title: s.title || '',
-    dateText: s.date ? `${fmt.formatDateLong(s.date)} ${fmt.periodLabel(s.period)}` : '',
-    feeText: fmt.formatFen(s.fee),
-  };
-}
 
 Page({
   data: {
