@@ -116,7 +116,7 @@ def _bookable_slot(schedule: port.Schedule, slot_id: str) -> port.TimeSlot:
     slot = next((s for s in catalog.slots_of(schedule) if s.id == slot_id), None)
     if slot is None:
         raise AppError("SLOT_NOT_FOUND", 404, "该时段不存在")
-    if slot.end <= now:
+    if catalog.slot_status(slot, now) == "passed":
         raise AppError("SLOT_PASSED", 409, "该时段已过，请选择其他时段")
     return slot
 

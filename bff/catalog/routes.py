@@ -2,6 +2,7 @@
 from flask import jsonify
 from flask_smorest import Blueprint
 
+from bff import clock
 from bff.auth.tokens import login_required
 from bff.catalog import schemas, service
 
@@ -40,5 +41,6 @@ def list_schedules(query):
 @login_required
 @blp.response(200, schemas.SlotList)
 def list_slots(schedule_id):
-    """Time slots of one schedule."""
-    return jsonify(service.listing([service.present_slot(s) for s in service.slots(schedule_id)]))
+    """Time slots of one schedule, each `open`, `full` or `passed`."""
+    now = clock.now()
+    return jsonify(service.listing([service.present_slot(s, now) for s in service.slots(schedule_id)]))

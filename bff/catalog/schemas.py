@@ -79,6 +79,7 @@ class SlotOut(Schema):
     end = fields.DateTime()
     capacity = fields.Integer()
     remaining = fields.Integer()
+    status = fields.String(metadata={"description": "open / full / passed (the slot has ended)"})
 
 
 class SlotList(Schema):

@@ -95,7 +95,14 @@ def present_schedule(s: Schedule) -> dict:
             "remaining": s.remaining, "status": s.status, "release_at": s.release_at.isoformat()}
 
 
-def present_slot(s: TimeSlot) -> dict:
-    """A time slot as the API shows it."""
+def slot_status(s: TimeSlot, now: dt.datetime) -> str:
+    """`passed` once the slot has ended (booking it is refused), `full` with no places left, else `open`."""
+    if s.end <= now:
+        return "passed"
+    return "open" if s.remaining > 0 else "full"
+
+
+def present_slot(s: TimeSlot, now: dt.datetime) -> dict:
+    """A time slot as the API shows it, judged at `now`."""
     return {"id": s.id, "start": s.start.isoformat(), "end": s.end.isoformat(), "capacity": s.capacity,
-            "remaining": s.remaining}
+            "remaining": s.remaining, "status": slot_status(s, now)}

@@ -20,7 +20,7 @@ def find_slot(client, headers, day: dt.date, after: dt.datetime | None = None, s
                 return schedule, None
             slots = client.get(f"/api/v1/schedules/{schedule['id']}/slots", headers=headers).get_json()["items"]
             for slot in slots:
-                if slot["remaining"] > 0 and (after is None or dt.datetime.fromisoformat(slot["start"]) > after):
+                if slot["status"] == "open" and (after is None or dt.datetime.fromisoformat(slot["start"]) > after):
                     return schedule, slot
     raise AssertionError(f"no {status} schedule on {day}")
 

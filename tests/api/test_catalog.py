@@ -1,7 +1,8 @@
 """Departments, doctors, schedules and slots from the HIS, cached and served stale when it is down."""
 import datetime as dt
 
-from tests.api.booking_helpers import departments
+from tests.api.booking_helpers import book, departments, find_slot
+from tests.conftest import add_patient
 
 
 def test_departments_have_two_levels(client, alice):
@@ -72,3 +73,19 @@ def test_no_cached_data_and_his_down_is_503(client, alice, memory_his):
     memory_his.set_down(True)
     response = client.get("/api/v1/doctors?department=none", headers=alice)
     assert response.status_code == 503 and response.get_json()["error"]["code"] == "HIS_UNAVAILABLE"
+
+
+def test_slots_that_have_ended_are_marked_passed_and_refused(client, alice, clock):
+    clock.set(clock().replace(hour=10, minute=10))
+    schedule, _ = find_slot(client, alice, clock().date())
+    assert schedule["period"] == "am"
+    slots = client.get(f"/api/v1/schedules/{schedule['id']}/slots", headers=alice).get_json()["items"]
+    ended = [s for s in slots if dt.datetime.fromisoformat(s["end"]) <= clock()]
+    ahead = [s for s in slots if dt.datetime.fromisoformat(s["end"]) > clock()]
+    assert ended and ahead
+    assert {s["status"] for s in ended} == {"passed"}
+    assert {s["status"] for s in ahead} <= {"open", "full"}
+    patient = add_patient(client, alice)
+    response = book(client, alice, patient["id"], schedule, ended[-1])
+    assert response.status_code == 409 and response.get_json()["error"]["code"] == "SLOT_PASSED"
+    assert client.get("/api/v1/appointments", headers=alice).get_json()["items"] == []

@@ -19,5 +19,7 @@ def test_slot_and_doctor_presenters_match_their_schemas():
                     remaining=1)
     doctor = Doctor(code="D1", name="王建国", title="主任医师", department_code="0101", specialty="冠心病",
                     intro="从事心血管临床三十年")
-    assert service.present_slot(slot) == schemas.SlotOut().dump(slot)
+    for now, status in ((AT, "open"), (AT + dt.timedelta(minutes=30), "passed")):
+        assert service.present_slot(slot, now) == schemas.SlotOut().dump({**vars(slot), "status": status})
+    assert service.slot_status(TimeSlot(**{**vars(slot), "remaining": 0}), AT) == "full"
     assert service.present_doctor(doctor) == schemas.DoctorOut().dump(doctor)

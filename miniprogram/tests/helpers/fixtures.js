@@ -53,8 +53,8 @@ const schedules = {
 
 const slots = {
   items: [
-    { id: 1001, start: `${today}T08:00:00+08:00`, end: `${today}T08:30:00+08:00`, capacity: 4, remaining: 2 },
-    { id: 1002, start: `${today}T08:30:00+08:00`, end: `${today}T09:00:00+08:00`, capacity: 4, remaining: 0 },
+    { id: 1001, start: `${today}T08:00:00+08:00`, end: `${today}T08:30:00+08:00`, capacity: 4, remaining: 2, status: 'open' },
+    { id: 1002, start: `${today}T08:30:00+08:00`, end: `${today}T09:00:00+08:00`, capacity: 4, remaining: 0, status: 'full' },
   ],
 };
 

@@ -33,6 +33,16 @@ test('slots page lists 30-minute slots with what is left; a full slot cannot be 
   ]);
 });
 
+test('slots that have ended show 已过 and cannot be chosen; with none left the page says so', async () => {
+  const passed = fx.slots.items.map((s) => Object.assign({}, s, { status: 'passed' }));
+  installFakeBackend({ 'GET /api/v1/schedules/:id/slots': () => ({ items: passed }) });
+  const page = await renderPage('pages/booking/slots', { schedule_id: '101' });
+  expect(page.querySelectorAll('.slot').map((n) => textOf(n))).toEqual(['08:00-08:30已过', '08:30-09:00已过']);
+  expect(textOf(page)).toContain('该时段已约满或已结束');
+  await tap(page, '.slot');
+  expect(navigations()).toEqual([]);
+});
+
 test('confirm preselects the default patient, shows the fee and books with an Idempotency-Key', async () => {
   const fake = installFakeBackend({
     'GET /api/v1/patients': () => fx.patients,
