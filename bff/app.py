@@ -7,6 +7,7 @@ from flask.sessions import SessionInterface
 from bff import config as settings
 from bff import errors, logs
 from bff.crypto import DataCipher
+from bff.db_pool import ping_when_idle
 from bff.extensions import api, db, limiter, migrate
 from bff.jsonio import OrjsonProvider
 
@@ -74,6 +75,8 @@ def _install_extensions(app: Flask) -> None:
     app.before_request_funcs[None].remove(limiter._check_request_limit)
     api.init_app(app)
     errors.register(app)
+    with app.app_context():
+        ping_when_idle(db.engine, app.config["DB_PING_IDLE_SECONDS"])
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         _tune_sqlite(app)
 

@@ -43,7 +43,8 @@ def load() -> dict:
         "SECRET_KEY": _env("SECRET_KEY", DEFAULT_SECRET),
         "DATA_KEY": _env("DATA_KEY", DEFAULT_DATA_KEY),
         "SQLALCHEMY_DATABASE_URI": _database_url(),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
+        "DB_PING_IDLE_SECONDS": _float("DB_PING_IDLE_SECONDS", 10.0),
         "TOKEN_TTL_SECONDS": _int("TOKEN_TTL_SECONDS", 7200),
         # WeChat mini-program login (code2Session)
         "WX_APPID": _env("WX_APPID", "wx-sandbox-appid"),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -21,7 +22,13 @@ DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgre
 
 
 @pytest.fixture
-def pg_app(his, clock):
+def pg_config():
+    """Config overrides for the app on PostgreSQL (a test may change them before using pg_app)."""
+    return {}
+
+
+@pytest.fixture
+def pg_app(his, clock, pg_config):
     """An app on a fresh PostgreSQL schema, migrated with the real migrations."""
     from flask_migrate import upgrade
 
@@ -31,10 +38,11 @@ def pg_app(his, clock):
     admin = sa.create_engine(DATABASE_URL)
     with admin.begin() as connection:
         connection.execute(sa.text(f"CREATE SCHEMA {schema}"))
-    url = f"{DATABASE_URL}?options=-csearch_path%3D{schema}"
+    url = f"{DATABASE_URL}?options=-csearch_path%3D{schema}&application_name={schema}"
     app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url,
-                      "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 20, "max_overflow": 10}},
+                      "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 20, "max_overflow": 10}, **pg_config},
                      his=his, wx_login=FakeWxLogin(), clock=clock)
+    app.config["PG_SCHEMA"] = schema
     with app.app_context():
         upgrade(directory="migrations")
         assert "postgresql" in str(app.extensions["sqlalchemy"].engine.url)
@@ -112,3 +120,21 @@ def test_same_idempotency_key_sent_twice_at_once_books_once(pg_app, clock, memor
     created = {r.get_json()["id"] for r in results if r.status_code == 201}
     assert len(created) == 1 and memory_his.live_registrations == 1
     assert all(r.status_code == 201 or r.get_json()["error"]["code"] == "IDEMPOTENCY_IN_PROGRESS" for r in results)
+
+
+@pytest.mark.parametrize("pg_config", [{"DB_PING_IDLE_SECONDS": 0.2}])
+def test_requests_after_the_database_dropped_idle_connections_still_succeed(pg_app):
+    """A restart or a firewall kills pooled connections while they sit idle: nobody sees an error."""
+    client = pg_app.test_client()
+    headers = login(client, "after-restart")
+    assert client.get("/api/v1/patients", headers=headers).status_code == 200
+    admin = sa.create_engine(DATABASE_URL)
+    with admin.begin() as connection:
+        killed = connection.execute(sa.text(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = :app"),
+            {"app": pg_app.config["PG_SCHEMA"]}).scalar()
+    admin.dispose()
+    assert killed >= 1
+    time.sleep(pg_app.config["DB_PING_IDLE_SECONDS"] + 0.1)
+    for _ in range(3):
+        assert client.get("/api/v1/patients", headers=headers).status_code == 200
