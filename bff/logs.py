@@ -1,8 +1,11 @@
 """JSON logs, one line per record, with the request id and without personal data."""
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import logging
+import logging.handlers
+import queue
 import re
 import sys
 import time
@@ -52,13 +55,36 @@ class ContextFilter(logging.Filter):
         return True
 
 
+_listener: logging.handlers.QueueListener | None = None
+
+
+@atexit.register
+def _stop_writer() -> None:
+    """Write out what is still queued and stop the writer thread."""
+    global _listener
+    if _listener is not None:
+        _listener.stop()
+        _listener = None
+
+
 def configure(level: str = "INFO") -> None:
-    """Send JSON lines to stderr for the whole process."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonLineFormatter())
-    handler.addFilter(ContextFilter())
+    """Send JSON lines to stderr for the whole process, written by a thread of their own.
+
+    Request threads only format the line and put it on a queue: a write to stderr (a pipe or a
+    journal that may block) never holds up a request, and the handler lock every thread shares
+    is held while a line is queued, never across a write.
+    """
+    global _listener
+    _stop_writer()
+    lines: queue.SimpleQueue = queue.SimpleQueue()
+    enqueue = logging.handlers.QueueHandler(lines)
+    enqueue.setFormatter(JsonLineFormatter())
+    enqueue.addFilter(ContextFilter())
+    writer = logging.StreamHandler(sys.stderr)  # each queued record's message is already its JSON line
+    _listener = logging.handlers.QueueListener(lines, writer)
+    _listener.start()
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = [enqueue]
     root.setLevel(level)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
 

@@ -93,3 +93,22 @@ def test_log_lines_are_json_with_request_id_and_extras():
     line = json.loads(JsonLineFormatter().format(record))
     assert line["message"] == "GET /x 200" and line["status"] == 200 and line["level"] == "INFO"
     assert "request_id" in line and line["time"].endswith("+00:00")
+
+
+def test_configured_logging_writes_scrubbed_json_lines_to_stderr(capfd):
+    import json
+
+    from bff import logs
+
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        logs.configure("INFO")
+        logging.getLogger("bff.test").info("patient phone 13912345678", extra={"id": "110101199003070011"})
+        logs._stop_writer()  # what the process does at exit: write out what is queued
+    finally:
+        root.handlers[:], level = saved
+        root.setLevel(level)
+    line = json.loads(capfd.readouterr().err.strip().splitlines()[-1])
+    assert line["logger"] == "bff.test" and line["message"] == "patient phone 139****5678"
+    assert line["id"] == "110101********0011"
