@@ -10,12 +10,17 @@ so the BFF uses it wherever it would use the adapter.
 * Catalog cache: read-only catalog operations are cached by operation and arguments, fresh for a
   per-operation TTL. While the HIS is unreachable the last good value is served even when expired,
   up to ``max_stale`` seconds old, and the current request is marked (:func:`served_stale`).
+  A booking or cancellation marks its schedule's entries out of date rather than dropping them:
+  the next read refreshes them (one request, while the others keep the previous value) once
+  they are ``min_refresh`` seconds old, so a burst of bookings costs the HIS one refresh per
+  entry per ``min_refresh``, not one per booking, and readers never queue behind it.
 * Writes pass through the breaker, never cached and never retried here: the booking service owns
   retries, because only it knows when a request id makes a retry safe.
 """
 from __future__ import annotations
 
 import contextvars
+import dataclasses
 import functools
 import logging
 import threading
@@ -142,6 +147,7 @@ class CircuitBreaker:
 class CacheEntry:
     value: Any
     stored_at: float  # clock() when the HIS answered
+    outdated: bool = False  # a booking changed what it shows: refresh it soon
 
 
 class CacheBackend(Protocol):
@@ -150,7 +156,7 @@ class CacheBackend(Protocol):
     def get(self, key: str) -> CacheEntry | None: ...
     def put(self, key: str, entry: CacheEntry) -> None: ...
     def discard(self, key: str) -> None: ...
-    def discard_where(self, prefix: str, predicate: Callable[[CacheEntry], bool]) -> None: ...
+    def mark_outdated(self, predicate: Callable[[str, CacheEntry], bool]) -> None: ...
 
 
 class InProcessCache:
@@ -185,12 +191,12 @@ class InProcessCache:
         with self._lock:
             self._entries.pop(key, None)
 
-    def discard_where(self, prefix: str, predicate: Callable[[CacheEntry], bool]) -> None:
-        """Drop every entry whose key starts with prefix and that predicate accepts."""
+    def mark_outdated(self, predicate: Callable[[str, CacheEntry], bool]) -> None:
+        """Mark outdated every entry that predicate(key, entry) accepts."""
         with self._lock:
-            doomed = [k for k, e in self._entries.items() if k.startswith(prefix) and predicate(e)]
-            for key in doomed:
-                del self._entries[key]
+            for key, entry in self._entries.items():
+                if not entry.outdated and predicate(key, entry):
+                    self._entries[key] = dataclasses.replace(entry, outdated=True)
 
 
 def _key(op: str, args: tuple) -> str:
@@ -214,7 +220,7 @@ class ResilientHis(HisPort):
 
     def __init__(self, adapter: HisPort, *, failure_threshold: int = 5, reset_timeout: float = 15.0,
                  ttls: Mapping[str, float] | None = None, max_stale: float = 24 * 3600.0,
-                 cache: CacheBackend | None = None, max_entries: int = 4096,
+                 min_refresh: float = 1.0, cache: CacheBackend | None = None, max_entries: int = 4096,
                  read_retries: int = 1, retry_budget: float = 0.5, retry_wait: float = 0.05,
                  clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep):
@@ -224,6 +230,7 @@ class ResilientHis(HisPort):
         self.cache: CacheBackend = cache if cache is not None else InProcessCache(max_entries)
         self._ttls = {**DEFAULT_TTLS, **(ttls or {})}
         self._max_stale = max_stale
+        self._min_refresh = min_refresh
         self._read_retries = read_retries
         self._retry_budget = retry_budget
         self._retry_wait = retry_wait
@@ -242,11 +249,10 @@ class ResilientHis(HisPort):
         return self.breaker.state
 
     def invalidate_slots(self, schedule_id: str) -> None:
-        """Drop cached data showing this schedule's remaining places (after a booking or cancel)."""
-        self.cache.discard(_key("get_schedule", (schedule_id,)))
-        self.cache.discard(_key("list_slots", (schedule_id,)))
-        self.cache.discard_where("list_schedules:",
-                                 lambda e: any(s.id == schedule_id for s in e.value))
+        """Mark outdated what shows this schedule's remaining places (after a booking or cancel)."""
+        own = {_key("get_schedule", (schedule_id,)), _key("list_slots", (schedule_id,))}
+        self.cache.mark_outdated(lambda key, entry: key in own or (
+            key.startswith("list_schedules:") and any(s.id == schedule_id for s in entry.value)))
 
     # -- cached reads --------------------------------------------------------------------------
 
@@ -303,7 +309,10 @@ class ResilientHis(HisPort):
             lock.release()
 
     def _fresh(self, op: str, entry: CacheEntry | None) -> bool:
-        return entry is not None and self._clock() - entry.stored_at < self._ttls[op]
+        if entry is None:
+            return False
+        ttl = min(self._ttls[op], self._min_refresh) if entry.outdated else self._ttls[op]
+        return self._clock() - entry.stored_at < ttl
 
     def _stale_or_raise(self, op: str, key: str, entry: CacheEntry | None, exc: HisUnavailable) -> Any:
         if entry is None:

@@ -338,13 +338,16 @@ def test_returned_lists_do_not_alias_the_cache(his):
     assert len(his.list_slots("S1")) == 1
 
 
-def test_invalidate_slots_drops_only_that_schedule(his, fake):
+def test_invalidate_slots_refreshes_only_that_schedule_once_a_second_has_passed(his, fake, clock):
     his.get_schedule("S1")
     his.list_slots("S1")
     his.list_slots("S3")
     his.list_schedules("D1")  # holds S1 and S2
     his.list_doctors("D1")
     his.invalidate_slots("S1")
+    his.get_schedule("S1")  # fetched a moment ago: a burst of bookings does not refresh it each time
+    assert fake.count("get_schedule") == 1
+    clock.advance(1.0)
     his.get_schedule("S1")
     his.list_slots("S1")
     his.list_slots("S3")
@@ -354,6 +357,17 @@ def test_invalidate_slots_drops_only_that_schedule(his, fake):
     assert fake.count("list_slots") == 3
     assert fake.count("list_schedules") == 2
     assert fake.count("list_doctors") == 1
+
+
+def test_outdated_entry_is_refreshed_by_one_reader_while_others_get_the_previous_value(his, fake, clock):
+    his.list_slots("S1")
+    clock.advance(1.0)
+    his.invalidate_slots("S1")
+    seen = []
+    fake.during_call = lambda: seen.append(his.list_slots("S1"))  # a second reader, mid-refresh
+    assert his.list_slots("S1") == [slot("S1")]
+    assert seen == [[slot("S1")]] and fake.count("list_slots") == 2
+    assert not served_stale()
 
 
 def test_in_process_cache_is_a_bounded_lru():
