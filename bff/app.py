@@ -30,8 +30,8 @@ class BffFlask(Flask):
     session_interface = NoCookieSessions()
 
 
-def create_app(overrides: dict | None = None, *, his=None, wx_login=None, clock=None) -> Flask:
-    """Build the BFF; tests pass overrides and in-process fakes for the HIS, WeChat and the clock."""
+def create_app(overrides: dict | None = None, *, his=None, wx_login=None, clock=None, gateways=None) -> Flask:
+    """Build the BFF; tests pass overrides and in-process fakes for the HIS, WeChat, the gateways, the clock."""
     app = BffFlask("bff")
     app.config.update(settings.load())
     app.config.update(overrides or {})
@@ -42,19 +42,20 @@ def create_app(overrides: dict | None = None, *, his=None, wx_login=None, clock=
                       RATELIMIT_STORAGE_URI=app.config["RATELIMIT_STORAGE_URI"])
     if not app.testing:
         logs.configure(app.config["LOG_LEVEL"])
-    _install_services(app, his, wx_login, clock)
+    _install_services(app, his, wx_login, clock, gateways)
     _install_extensions(app)
     _register_blueprints(app)
     _register_cli(app)
     return app
 
 
-def _install_services(app: Flask, his, wx_login, clock) -> None:
+def _install_services(app: Flask, his, wx_login, clock, gateways) -> None:
     from bff import bootstrap
 
     app.extensions["data_cipher"] = DataCipher(app.config["DATA_KEY"])
     app.extensions["his"] = his if his is not None else bootstrap.build_his(app.config)
     app.extensions["wx_login"] = wx_login if wx_login is not None else bootstrap.build_wx_login(app.config)
+    app.extensions["payment_gateways"] = gateways if gateways is not None else bootstrap.build_gateways(app.config)
     if clock is not None:
         app.extensions["clock"] = clock
 
@@ -96,15 +97,21 @@ def _tune_sqlite(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from bff import outbox  # noqa: F401 -- its table
+    from bff.appointments import orders as appointment_orders
     from bff.appointments.routes import blp as appointments
     from bff.auth.routes import blp as auth
     from bff.catalog.routes import blp as catalog
     from bff.health import blp as health
     from bff.patients.routes import blp as patients
+    from bff.payments.routes import blp as payments
+    from bff.payments.routes import notify_blp
 
     app.register_blueprint(health)
-    for blueprint in (auth, patients, catalog, appointments):
+    app.register_blueprint(notify_blp)
+    for blueprint in (auth, patients, catalog, appointments, payments):
         api.register_blueprint(blueprint)
+    appointment_orders.register()
 
 
 def _register_cli(app: Flask) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from bff.auth.wechat import WxLogin
 from bff.his.port import HisPort
 from bff.his.resilience import ResilientHis
+from payments.registry import Gateways
 
 
 def build_his(config: dict) -> HisPort:
@@ -26,3 +27,17 @@ def build_his(config: dict) -> HisPort:
 def build_wx_login(config: dict) -> WxLogin:
     """The WeChat login client for the configured API base."""
     return WxLogin(config["WX_APPID"], config["WX_SECRET"], config["WX_API_BASE"])
+
+
+def build_gateways(config: dict) -> Gateways:
+    """The configured payment gateways (real SDK gateways against the sandbox or production)."""
+    name = config["PAYMENT_GATEWAYS"]
+    if name == "dummy":  # in-memory, for unit tests and demos without gateways
+        from payments.dummy import DummyGateway
+
+        wechat, alipay = DummyGateway("wechat_dummy"), DummyGateway("alipay_dummy")
+        return Gateways({g.name: g for g in (wechat, alipay)}, app={"wechat": wechat.name, "alipay": alipay.name},
+                        face={"wechat": wechat.name, "alipay": alipay.name},
+                        notify_base_url=config["PAYMENT_NOTIFY_BASE_URL"],
+                        channel_of={wechat.name: "wechat", alipay.name: "alipay"})
+    raise RuntimeError(f"unknown PAYMENT_GATEWAYS {name!r} (known: dummy)")

@@ -66,6 +66,11 @@ def load() -> dict:
         "CHECKIN_LATE_MINUTES": _int("CHECKIN_LATE_MINUTES", 0),
         "MAX_PATIENTS_PER_USER": _int("MAX_PATIENTS_PER_USER", 5),
         "PENDING_RECOVERY_SECONDS": _int("PENDING_RECOVERY_SECONDS", 120),
+        # Payments
+        "PAYMENT_GATEWAYS": _env("PAYMENT_GATEWAYS", "dummy"),  # sandbox (keys in SANDBOX_KEYS_DIR) / production
+        "PAYMENT_NOTIFY_BASE_URL": _env("PAYMENT_NOTIFY_BASE_URL", "http://127.0.0.1:8000"),
+        "REFUND_CHECK_SECONDS": _int("REFUND_CHECK_SECONDS", 60),
+        "STUCK_PAYMENT_SECONDS": _int("STUCK_PAYMENT_SECONDS", 120),
         # Infrastructure
         "REDIS_URL": _env("REDIS_URL"),
         "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URI", _env("REDIS_URL", "memory://")),

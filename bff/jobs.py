@@ -1,4 +1,4 @@
-"""In-process background jobs for the embedded default (Celery takes over in production)."""
+"""In-process background jobs for the embedded default (Celery runs the same functions in production)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -7,18 +7,28 @@ import threading
 
 log = logging.getLogger("bff.jobs")
 
+OUTBOX_POLL_SECONDS = 2.0
+
 
 def start_in_process(app, interval: float = 15.0) -> threading.Thread | None:
-    """Run the periodic jobs in a daemon thread when JOBS_IN_PROCESS is on."""
+    """Run the periodic jobs and the outbox in daemon threads when JOBS_IN_PROCESS is on."""
     if not app.config["JOBS_IN_PROCESS"]:
         return None
-    stop = threading.Event()
+    stop, wake = threading.Event(), threading.Event()
+    app.extensions["outbox_wake"] = wake.set
 
-    def loop():
+    def periodic():
         while not stop.wait(interval):
             run_periodic(app)
 
-    thread = threading.Thread(target=loop, name="yiqiao-jobs", daemon=True)
+    def outbox_loop():
+        while not stop.is_set():
+            wake.wait(OUTBOX_POLL_SECONDS)
+            wake.clear()
+            run_outbox(app)
+
+    threading.Thread(target=outbox_loop, name="yiqiao-outbox", daemon=True).start()
+    thread = threading.Thread(target=periodic, name="yiqiao-jobs", daemon=True)
     thread.stop = stop
     thread.start()
     return thread
@@ -34,20 +44,40 @@ def recovery_age(config) -> dt.timedelta:
     return dt.timedelta(seconds=max(config["PENDING_RECOVERY_SECONDS"], floor))
 
 
-def run_periodic(app) -> None:
-    """One pass over the periodic jobs; a failing job is logged, never fatal."""
+def periodic_jobs(app) -> dict:
+    """The periodic jobs by name: what the in-process thread and Celery beat both run."""
     from bff.appointments.service import expire_holds, recover_pending
-    from bff.extensions import db
+    from bff.payments.service import settle_stuck
 
-    jobs = {
+    return {
         "recover_pending": lambda: recover_pending(recovery_age(app.config)),
         "expire_holds": expire_holds,
+        "settle_stuck_payments": lambda: settle_stuck(dt.timedelta(seconds=app.config["STUCK_PAYMENT_SECONDS"])),
     }
+
+
+def run_job(app, name: str, job) -> None:
+    """One job in the app context; a failure is logged, never fatal."""
+    from bff.extensions import db
+
     with app.app_context():
-        for name, job in jobs.items():
-            try:
-                job()
-            except Exception:  # keep the loop alive whatever one pass meets
-                log.exception("job %s failed", name)
-                db.session.rollback()
-        db.session.remove()
+        try:
+            job()
+        except Exception:  # keep the loop alive whatever one pass meets
+            log.exception("job %s failed", name)
+            db.session.rollback()
+        finally:
+            db.session.remove()
+
+
+def run_periodic(app) -> None:
+    """One pass over the periodic jobs."""
+    for name, job in periodic_jobs(app).items():
+        run_job(app, name, job)
+
+
+def run_outbox(app) -> None:
+    """Run what the outbox has due."""
+    from bff import outbox
+
+    run_job(app, "outbox", outbox.run_due)

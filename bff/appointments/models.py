@@ -8,12 +8,16 @@ from bff.db_types import AwareDateTime
 from bff.extensions import db
 
 # Statuses that hold a place: at most one per patient, department and day.
-HOLDING = ("pending", "awaiting_payment", "confirmed", "checked_in", "completed")
+HOLDING = ("pending", "awaiting_payment", "paid", "confirmed", "checked_in", "completed")
 
-# Allowed transitions; anything else is a bug and refused.
+# Allowed transitions; anything else is a bug and refused. With online payment:
+# awaiting_payment → paid (the money arrived) → confirmed (the HIS registered it); a payment that
+# lands after the hold expired takes the place again if it can (expired → paid) or is refunded.
 TRANSITIONS = {
     "pending": {"awaiting_payment", "confirmed", "failed"},
-    "awaiting_payment": {"confirmed", "expired", "cancelled", "failed"},
+    "awaiting_payment": {"paid", "confirmed", "expired", "cancelled", "failed"},
+    "paid": {"confirmed", "cancelled"},
+    "expired": {"paid"},
     "confirmed": {"checked_in", "cancelled", "completed"},
     "checked_in": {"completed"},
     "cancelled": {"refunded"},

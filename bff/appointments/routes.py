@@ -10,6 +10,7 @@ from bff.auth.tokens import login_required
 from bff.crypto import mask_id_number
 from bff.extensions import limiter
 from bff.idempotency import idempotent
+from bff.payments import service as cashier
 
 blp = Blueprint("appointments", __name__, url_prefix="/api/v1/appointments", description="预约挂号")
 
@@ -18,8 +19,19 @@ def _booking_limit() -> str:
     return current_app.config["BOOKING_RATE_LIMIT"]
 
 
-def present(a) -> dict:
-    """An appointment as the patient sees it."""
+def _payment_brief(payment) -> dict | None:
+    if payment is None:
+        return None
+    return {"id": payment.id, "status": payment.status, "channel": payment.channel, "amount": payment.amount,
+            "paid_at": payment.paid_at, "refunded": payment.refunded,
+            "refunds": [{"amount": r.amount, "status": r.status, "reason": r.reason, "succeeded_at": r.succeeded_at}
+                        for r in payment.refunds]}
+
+
+def present(a, payment=...) -> dict:
+    """An appointment as the patient sees it, with its latest payment (looked up unless given)."""
+    if payment is ...:
+        payment = cashier.latest_of("appointment", [a.id]).get(a.id)
     cipher = current_app.extensions["data_cipher"]
     cutoff = a.slot_start - dt.timedelta(minutes=current_app.config["CANCEL_CUTOFF_MINUTES"])
     return {
@@ -32,6 +44,7 @@ def present(a) -> dict:
                      "department_code": a.department_code, "department_name": a.department_name,
                      "doctor_code": a.doctor_code, "doctor_name": a.doctor_name, "title": a.title},
         "slot": {"id": a.slot_id, "start": a.slot_start, "end": a.slot_end},
+        "payment": _payment_brief(payment),
     }
 
 
@@ -52,7 +65,9 @@ def book(body):
 @blp.response(200, schemas.AppointmentList)
 def list_appointments(query):
     """The user's appointments, newest first."""
-    return {"items": [present(a) for a in service.list_for(g.user_id, query.get("status"))]}
+    appointments = service.list_for(g.user_id, query.get("status"))
+    payments = cashier.latest_of("appointment", [a.id for a in appointments])
+    return {"items": [present(a, payments.get(a.id)) for a in appointments]}
 
 
 @blp.route("/<appointment_id>", methods=["GET"])

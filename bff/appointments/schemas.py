@@ -3,7 +3,8 @@ from marshmallow import Schema, fields, validate
 
 from bff.catalog.service import HIS_ID_PATTERN
 
-STATUSES = ("pending", "awaiting_payment", "confirmed", "checked_in", "completed", "cancelled", "expired", "refunded")
+STATUSES = ("pending", "awaiting_payment", "paid", "confirmed", "checked_in", "completed", "cancelled", "expired",
+            "refunded")
 
 
 HIS_ID = validate.Regexp(HIS_ID_PATTERN, error="编号格式无效")
@@ -43,6 +44,23 @@ class SlotBrief(Schema):
     end = fields.DateTime()
 
 
+class RefundBrief(Schema):
+    amount = fields.Integer()
+    status = fields.String()
+    reason = fields.String()
+    succeeded_at = fields.DateTime(allow_none=True)
+
+
+class PaymentBrief(Schema):
+    id = fields.Integer()
+    status = fields.String(metadata={"description": "pending / paid / refunding / refunded / closed / failed"})
+    channel = fields.String()
+    amount = fields.Integer()
+    paid_at = fields.DateTime(allow_none=True)
+    refunded = fields.Integer()
+    refunds = fields.List(fields.Nested(RefundBrief))
+
+
 class AppointmentOut(Schema):
     id = fields.String()
     status = fields.String()
@@ -55,6 +73,7 @@ class AppointmentOut(Schema):
     queue_no = fields.Integer(allow_none=True)
     cancellable = fields.Boolean()
     created_at = fields.DateTime()
+    payment = fields.Nested(PaymentBrief, allow_none=True, metadata={"description": "the latest payment, if any"})
 
 
 class AppointmentList(Schema):

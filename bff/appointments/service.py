@@ -14,7 +14,7 @@ import logging
 from flask import current_app, g
 from sqlalchemy.exc import IntegrityError
 
-from bff import clock
+from bff import clock, outbox
 from bff.appointments import state
 from bff.appointments.models import Appointment
 from bff.catalog import service as catalog
@@ -24,10 +24,12 @@ from bff.his import port
 from bff.his.port import HisError, HisRejected, HisUnavailable
 from bff.his.resilience import CircuitOpen
 from bff.patients import service as patients
+from bff.payments import service as cashier
+from payments.interface import PaymentError
 
 log = logging.getLogger("bff.appointments")
 
-UPCOMING = ("pending", "awaiting_payment", "confirmed", "checked_in")
+UPCOMING = ("pending", "awaiting_payment", "paid", "confirmed", "checked_in")
 SLOT_FULL_MESSAGE = "该时段号源已约满，请选择其他时段"
 
 # HIS rejections at lock/confirm time → what the patient is told.
@@ -252,25 +254,46 @@ def _his_invalidate(schedule_id: str) -> None:
 
 
 def cancel(user_id: int, appointment_id: str) -> Appointment:
-    """Cancel (退号) before the cut-off."""
+    """Cancel (退号) before the cut-off; a paid fee is refunded."""
     appointment = get_for(user_id, appointment_id)
     if appointment.status in ("cancelled", "refunded"):
         return appointment
+    if appointment.status == "paid":
+        raise AppError("CONFIRMING", 409, "支付成功，正在向医院确认挂号，请稍后再取消", transient=True)
     if appointment.status not in ("awaiting_payment", "confirmed"):
         raise AppError("NOT_CANCELLABLE", 409, "该预约当前状态不能取消")
     cutoff = appointment.slot_start - dt.timedelta(minutes=current_app.config["CANCEL_CUTOFF_MINUTES"])
     if clock.now() > cutoff:
         raise AppError("CANCEL_TOO_LATE", 409, "已超过可取消时间，请到医院窗口办理",
                        {"cutoff": cutoff.isoformat()})
+    payment = _stop_payment(appointment)
     _cancel_in_his(appointment)
     try:
         state.move(appointment, "cancelled", "cancelled by patient")
     except state.TransitionLost:
         db.session.rollback()
         return get_for(user_id, appointment_id)
+    if payment is not None and payment.status in ("paid", "refunding"):
+        # The HIS has let the registration go: the refund intent is recorded with the cancellation.
+        cashier.request_refund(payment, payment.amount, "患者取消预约退款")
     db.session.commit()
+    outbox.kick()
     _his_invalidate(appointment.schedule_id)
     return appointment
+
+
+def _stop_payment(appointment: Appointment):
+    """Close an unpaid trade of the booking so no money can land after the cancellation; the live payment."""
+    payment = cashier.live_payment("appointment", appointment.id)
+    if payment is not None and payment.status == "pending":
+        try:
+            cashier.close_trade(payment)
+        except PaymentError as error:
+            raise AppError("PAYMENT_UNAVAILABLE", 503, "支付服务暂时无法连接，请稍后再取消",
+                           headers={"Retry-After": "5"}) from error
+        if payment.status == "paid":  # paid meanwhile: cancel it as a paid booking
+            db.session.refresh(appointment)
+    return payment
 
 
 def _cancel_in_his(appointment: Appointment) -> None:
@@ -333,15 +356,26 @@ def expire_holds() -> int:
     expired = 0
     for appointment in overdue:
         try:
+            if not _unpaid_after_closing(appointment):
+                continue  # the money came: the payment's fulfilment confirms the booking
             _his().unlock_slot(appointment.request_id)
             state.move(appointment, "expired", "hold expired before payment")
             db.session.commit()
             _his_invalidate(appointment.schedule_id)
             expired += 1
-        except (HisError, state.TransitionLost) as error:
+        except (HisError, PaymentError, state.TransitionLost) as error:
             db.session.rollback()
             log.warning("hold of appointment %s not released yet: %s", appointment.id, type(error).__name__)
     return expired
+
+
+def _unpaid_after_closing(appointment: Appointment) -> bool:
+    """Close the booking's open trade at the gateway; False when it turns out paid."""
+    payment = cashier.live_payment("appointment", appointment.id)
+    if payment is None:
+        return True
+    cashier.close_trade(payment)
+    return payment.status not in ("paid", "refunding")
 
 
 def recover_pending(older_than: dt.timedelta) -> int:

@@ -26,6 +26,8 @@ def move(appointment: Appointment, to_status: str, note: str = "", **fields) -> 
     values = {"status": to_status, **fields}
     if to_status not in HOLDING:
         values["active"] = None
+    elif from_status not in HOLDING:
+        values["active"] = 1  # taking the place again: the caller has counted it (take_place)
     result = db.session.execute(
         db.update(Appointment)
         .where(Appointment.id == appointment.id, Appointment.status == from_status)

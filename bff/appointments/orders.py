@@ -1,0 +1,146 @@
+"""A booking as something to pay for (PAYMENT_MODE=online): the registration fee, held until paid.
+
+Booking holds the slot in the HIS (`awaiting_payment`); once the money has arrived the
+registration is confirmed in the HIS with the trade number (`paid` → `confirmed`). When that can
+no longer be done (the HIS refuses, the hold lapsed and the place is gone) the booking is
+cancelled and the money refunded, in the same transaction.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+
+from bff import clock
+from bff.appointments import state
+from bff.appointments.models import Appointment
+from bff.errors import AppError
+from bff.extensions import db
+from bff.his import port
+from bff.his.port import HisRejected, HisUnavailable
+from bff.payments import orders
+from bff.payments import service as cashier
+
+log = logging.getLogger("bff.appointments")
+
+NOT_CONFIRMED_REASON = "医院未能确认挂号，已自动退款"
+
+
+def _his():
+    return current_app.extensions["his"]
+
+
+class AppointmentOrders(orders.OrderType):
+    """The registration fee of a booking."""
+
+    name = "appointment"
+
+    def payable(self, order_id: str, user_id: int | None) -> orders.Payable:
+        """An appointment awaiting payment, before its hold expires."""
+        appointment = db.session.get(Appointment, order_id)
+        if appointment is None or (user_id is not None and appointment.user_id != user_id) \
+                or appointment.status == "failed":
+            raise AppError("APPOINTMENT_NOT_FOUND", 404, "预约不存在")
+        if appointment.status != "awaiting_payment":
+            raise AppError("ORDER_NOT_PAYABLE", 409, "该预约当前无需支付")
+        if appointment.hold_expires_at is None or appointment.hold_expires_at <= clock.now():
+            raise AppError("HOLD_EXPIRED", 409, "支付时间已过，号源已释放，请重新预约")
+        return orders.Payable("appointment", appointment.id, appointment.user_id, appointment.fee,
+                              f"挂号费-{appointment.department_name}-{appointment.doctor_name}",
+                              appointment.hold_expires_at)
+
+    def fulfil(self, payment) -> None:
+        """Register the paid booking in the HIS, taking the place again if its hold lapsed."""
+        appointment = db.session.get(Appointment, payment.order_id)
+        if appointment.status in ("confirmed", "checked_in", "completed"):
+            return
+        if appointment.status == "awaiting_payment":
+            state.move(appointment, "paid", f"paid: {payment.out_trade_no}", hold_expires_at=None)
+            db.session.commit()
+        elif appointment.status == "expired" and not _take_place_again(appointment, payment):
+            return
+        elif appointment.status not in ("paid", "expired"):  # cancelled before the money landed
+            _refund(appointment, payment, "预约已取消，已自动退款", cancel=False)
+            return
+        _confirm_paid(appointment, payment)
+
+    def refunded(self, payment) -> None:
+        """The fee is back: a cancelled booking shows `refunded`."""
+        appointment = db.session.get(Appointment, payment.order_id)
+        if appointment is not None and appointment.status == "cancelled":
+            state.move(appointment, "refunded", f"refunded: {payment.out_trade_no}")
+
+    def fulfilled(self, payment) -> bool:
+        """Registered in the HIS and not cancelled."""
+        appointment = db.session.get(Appointment, payment.order_id)
+        return appointment is not None and appointment.status in ("confirmed", "checked_in", "completed")
+
+
+def _take_place_again(appointment: Appointment, payment) -> bool:
+    """The hold expired before the money came: lock the slot again if there is still room."""
+    try:
+        lock = _his().lock_slot(appointment.request_id, appointment.his_patient_id,
+                                appointment.schedule_id, appointment.slot_id)
+    except HisRejected:
+        _refund(appointment, payment, "支付时号源已释放，已自动退款", cancel=False)
+        return False
+    if _hold_again(appointment, payment, lock):
+        db.session.commit()
+        return True
+    _his().unlock_slot(appointment.request_id)
+    _refund(appointment, payment, "支付时号源已释放，已自动退款", cancel=False)
+    return False
+
+
+def _hold_again(appointment: Appointment, payment, lock: port.SlotLock) -> bool:
+    """Count the place in the BFF again and mark the booking paid; False when that cannot be."""
+    try:
+        with db.session.begin_nested():
+            if not state.take_place(appointment.slot_id, appointment.schedule_id, _capacity(appointment)):
+                return False
+            state.move(appointment, "paid", f"paid after the hold expired: {payment.out_trade_no}",
+                       lock_id=lock.lock_id, visit_no=lock.visit_no or appointment.visit_no)
+    except (IntegrityError, state.TransitionLost):  # the patient booked another slot that day meanwhile
+        return False
+    return True
+
+
+def _capacity(appointment: Appointment) -> int:
+    slot = next((s for s in _his().list_slots(appointment.schedule_id) if s.id == appointment.slot_id), None)
+    return slot.capacity if slot else 0
+
+
+def _confirm_paid(appointment: Appointment, payment) -> None:
+    try:
+        registration = _his().confirm_registration(appointment.request_id, payment.out_trade_no, payment.amount)
+    except HisRejected as error:
+        log.warning("appointment %s: HIS refused the paid confirmation (%s)", appointment.id, error.code)
+        _his().unlock_slot(appointment.request_id)
+        _refund(appointment, payment, NOT_CONFIRMED_REASON, cancel=True)
+        return
+    except HisUnavailable:
+        registration = _his().query_registration(appointment.request_id)  # did it commit before the reply was lost?
+        if registration is None:
+            raise
+    state.move(appointment, "confirmed", f"registered in HIS, paid by {payment.out_trade_no}",
+               registration_id=registration.registration_id,
+               visit_no=registration.visit_no or appointment.visit_no)
+    db.session.commit()
+    invalidate = getattr(_his(), "invalidate_slots", None)
+    if invalidate:
+        invalidate(appointment.schedule_id)
+
+
+def _refund(appointment: Appointment, payment, reason: str, cancel: bool) -> None:
+    """Give the fee back; the booking is cancelled with it when it still held the place."""
+    if cancel and appointment.status in ("paid", "awaiting_payment"):
+        state.move(appointment, "cancelled", reason)
+    cashier.request_refund(payment, payment.amount, reason)
+    db.session.commit()
+
+
+def register() -> None:
+    """Make bookings payable."""
+    orders.register(AppointmentOrders())
+

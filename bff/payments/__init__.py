@@ -1,0 +1,1 @@
+"""Paying for orders: payments through the configured gateways, notifications, refunds, the ledger."""

@@ -1,0 +1,91 @@
+"""Gateway notifications: verify first, then act once, answer fast; the order's work runs from the outbox."""
+from __future__ import annotations
+
+import logging
+
+from flask import request
+from sqlalchemy.exc import IntegrityError
+
+from bff import outbox
+from bff.extensions import db
+from bff.payments import service
+from bff.payments.models import Payment, PaymentNotification, Refund
+from payments.interface import Ack, Notification, NotificationInvalid, NotificationKind, PaymentError, TradeState
+
+log = logging.getLogger("bff.payments.notify")
+
+
+def handle(channel: str, headers, body: bytes) -> Ack:
+    """Verify and apply one notification from a gateway of `channel`; the answer the gateway expects."""
+    gateway = service.gateways().for_notification(channel, headers, body)
+    try:
+        note = gateway.parse_notification(headers, body)
+    except NotificationInvalid as error:
+        log.warning("%s notification rejected from %s: %s", gateway.name, request.remote_addr, error.message)
+        return gateway.ack(False)
+    try:
+        _apply(note)
+    except service.AmountMismatch as error:
+        db.session.rollback()
+        log.error("%s notification rejected: %s", gateway.name, error)
+        return gateway.ack(False)
+    except PaymentError as error:  # the gateway could not tell us more just now: let it send again
+        db.session.rollback()
+        log.warning("%s notification deferred: %s", gateway.name, error.code)
+        return gateway.ack(False)
+    outbox.kick()
+    return gateway.ack(True)
+
+
+def _apply(note: Notification) -> None:
+    if note.kind == NotificationKind.PAYMENT:
+        _apply_payment(note)
+    else:
+        _apply_refund(note)
+    db.session.commit()
+
+
+def _payment(gateway: str, out_trade_no: str) -> Payment | None:
+    payment = db.session.execute(db.select(Payment).where(Payment.out_trade_no == out_trade_no)).scalar_one_or_none()
+    if payment is None or payment.gateway != gateway:
+        log.error("%s notification for a trade we never made: %s", gateway, out_trade_no)
+        return None
+    return payment
+
+
+def _first_time(note: Notification, payment: Payment, about: str) -> bool:
+    """Record that we act on this; False when a notification about the same thing came before."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(PaymentNotification(subject=f"{note.gateway}:{note.kind}:{about}"[:120],
+                                               gateway=note.gateway, kind=note.kind.value,
+                                               notification_id=note.notification_id[:64], payment_id=payment.id))
+        return True
+    except IntegrityError:
+        return False
+
+
+def _apply_payment(note: Notification) -> None:
+    trade = note.trade
+    payment = _payment(note.gateway, trade.out_trade_no)
+    if payment is None or trade.state != TradeState.PAID or not trade.transaction_id:
+        return
+    if _first_time(note, payment, trade.transaction_id):
+        service.record_paid(payment, trade)
+
+
+def _apply_refund(note: Notification) -> None:
+    status = note.refund
+    payment = _payment(note.gateway, status.out_trade_no)
+    if payment is None:
+        return
+    refund = db.session.execute(db.select(Refund).where(Refund.out_refund_no == status.out_refund_no,
+                                                        Refund.payment_id == payment.id)).scalar_one_or_none()
+    if refund is None:
+        log.error("%s refund notification for a refund we never asked: %s", note.gateway, status.out_refund_no)
+        return
+    if payment.status in ("pending", "closed", "failed"):
+        # The refund came first (its payment's notification is late): a refund proves the capture.
+        service.query_and_record(payment)
+    if _first_time(note, payment, f"{status.refund_id or status.out_refund_no}:{status.state}"):
+        service.record_refund(refund, status)

@@ -1,0 +1,398 @@
+"""The cashier: take payments for orders, learn they were paid, give money back. The only place that decides.
+
+Invariant: every fen captured ends as a fulfilled order or a refund. The steps that keep it:
+a payment row is written before the gateway is asked (so no trade exists that we do not know
+of); learning that money was taken (notification, query, face-pay answer) records the capture
+in the ledger and queues the order's fulfilment in the same transaction; an order that cannot
+be fulfilled queues a refund in the same transaction as the decision; refunds are retried
+until the gateway confirms them.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import time
+
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+
+from bff import clock, outbox
+from bff.auth.models import User
+from bff.errors import AppError
+from bff.extensions import db
+from bff.payments import orders
+from bff.payments.models import PAYMENT_TRANSITIONS, LedgerEntry, Payment, Refund, new_trade_no
+from payments.interface import (
+    PaymentError,
+    PaymentOutcomeUnknown,
+    PaymentRequest,
+    RefundRequest,
+    RefundState,
+    RefundStatus,
+    TradeAlreadyPaid,
+    TradeNotFound,
+    TradeState,
+    TradeStatus,
+)
+
+log = logging.getLogger("bff.payments")
+
+CHANNELS = ("wechat", "alipay")
+
+
+def gateways():
+    """The configured gateways (payments.registry.Gateways)."""
+    return current_app.extensions["payment_gateways"]
+
+
+def get_for(user_id: int, payment_id: int) -> Payment:
+    """One of the user's payments; anyone else's is a 404 like a missing one."""
+    payment = db.session.get(Payment, payment_id)
+    if payment is None or payment.user_id != user_id:
+        raise AppError("PAYMENT_NOT_FOUND", 404, "支付记录不存在")
+    return payment
+
+
+_QUERY_EVERY_SECONDS = 2.0
+_last_query: dict[int, float] = {}
+
+
+def refreshed(payment: Payment) -> Payment:
+    """A pending payment, asked about at the gateway (at most every 2 s) in case its notification is late.
+
+    The mini-program polls right after the payer paid; asking the gateway then shows the result at
+    once instead of when the notification arrives. Any gateway trouble leaves the payment as it is.
+    """
+    now = time.monotonic()
+    if payment.status != "pending" or not payment.pay_params or now - _last_query.get(payment.id, 0.0) < \
+            _QUERY_EVERY_SECONDS:
+        return payment
+    if len(_last_query) > 10_000:
+        _last_query.clear()
+    _last_query[payment.id] = now
+    try:
+        query_and_record(payment)
+    except PaymentError as error:
+        db.session.rollback()
+        log.info("payment %s: query on poll failed (%s)", payment.out_trade_no, error.code)
+    return payment
+
+
+def live_payment(order_type: str, order_id: str) -> Payment | None:
+    """The order's pending, paid or refunding payment, if any."""
+    return db.session.execute(db.select(Payment).where(
+        Payment.order_type == order_type, Payment.order_id == str(order_id), Payment.live == 1)).scalar_one_or_none()
+
+
+def latest_of(order_type: str, order_ids: list[str]) -> dict[str, Payment]:
+    """The newest payment of each order that has one, in one query."""
+    if not order_ids:
+        return {}
+    rows = db.session.execute(db.select(Payment).where(
+        Payment.order_type == order_type, Payment.order_id.in_([str(i) for i in order_ids]))
+        .order_by(Payment.id)).scalars()
+    return {p.order_id: p for p in rows}
+
+
+# -- paying in the mini-program -------------------------------------------------------------------
+
+
+def create(user_id: int, order_type: str, order_id: str, channel: str, client_ip: str,
+           payer_id: str | None = None) -> Payment:
+    """Start paying an order in the app: the same pending payment again, or a new trade at the gateway."""
+    payable = _payable(order_type, order_id, user_id)
+    current = _settle_current(payable, channel)
+    if current is not None:
+        return current
+    gateway = gateways().for_app(channel)
+    if channel == "wechat":
+        payer_id = db.session.get(User, user_id).openid  # JSAPI pays as the logged-in WeChat user
+    elif not payer_id:
+        raise AppError("PAYER_REQUIRED", 422, "请提供支付宝用户标识", {"fields": {"payer_id": ["必填"]}})
+    payment = _new_payment(payable, channel, "app", gateway.name, payer_id)
+    try:
+        prepay = gateway.create(_request(payment, client_ip))
+    except PaymentOutcomeUnknown as error:
+        # The trade may exist: keep the row pending, the stuck-payment job asks the gateway later.
+        log.warning("payment %s: create outcome unknown (%s)", payment.out_trade_no, error.code)
+        raise AppError("PAYMENT_UNAVAILABLE", 503, "支付服务暂时无法连接，请稍后再试",
+                       headers={"Retry-After": "5"}) from error
+    except PaymentError as error:
+        _move(payment, "failed", failure_code=(error.gateway_code or error.code)[:32])
+        db.session.commit()
+        raise AppError("PAYMENT_REJECTED", 502, "支付下单失败，请稍后再试", {"reason": error.code}) from error
+    payment.pay_params = json.dumps(dict(prepay.pay_params), ensure_ascii=False)
+    db.session.commit()
+    return payment
+
+
+def _payable(order_type: str, order_id: str, user_id: int | None) -> orders.Payable:
+    try:
+        kind = orders.of(order_type)
+    except KeyError:
+        raise AppError("ORDER_TYPE_UNKNOWN", 422, "不支持的订单类型") from None
+    payable = kind.payable(str(order_id), user_id)
+    if payable.amount <= 0:
+        raise AppError("NOTHING_TO_PAY", 409, "该订单无需支付")
+    return payable
+
+
+def _settle_current(payable: orders.Payable, channel: str) -> Payment | None:
+    """Reuse the order's pending payment of this channel; close one of another channel first."""
+    current = live_payment(payable.order_type, payable.order_id)
+    if current is None:
+        return None
+    if current.status != "pending":
+        raise AppError("ORDER_ALREADY_PAID", 409, "该订单已支付")
+    if current.channel == channel and current.pay_params and current.method == "app":
+        return current
+    close_trade(current)
+    if current.status != "closed":
+        raise AppError("ORDER_ALREADY_PAID", 409, "该订单已支付")
+    return None
+
+
+def _new_payment(payable: orders.Payable, channel: str, method: str, gateway_name: str,
+                 payer_id: str | None, kiosk_id: str | None = None) -> Payment:
+    """Write the payment before the gateway hears of it, so no trade exists that we do not know."""
+    payment = Payment(out_trade_no=new_trade_no("YQ"), user_id=payable.user_id, order_type=payable.order_type,
+                      order_id=payable.order_id, channel=channel, method=method, gateway=gateway_name,
+                      amount=payable.amount, description=payable.description[:128], status="pending", live=1,
+                      payer_id=payer_id, expires_at=payable.expires_at, kiosk_id=kiosk_id)
+    db.session.add(payment)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise AppError("PAYMENT_IN_PROGRESS", 409, "该订单正在支付，请稍候", transient=True) from None
+    return payment
+
+
+def _request(payment: Payment, client_ip: str) -> PaymentRequest:
+    return PaymentRequest(out_trade_no=payment.out_trade_no, amount=payment.amount, description=payment.description,
+                          notify_url=gateways().notify_url(payment.gateway), client_ip=client_ip,
+                          payer_id=payment.payer_id, expires_at=payment.expires_at)
+
+
+# -- learning the money arrived ---------------------------------------------------------------------
+
+
+def record_paid(payment: Payment, trade: TradeStatus) -> bool:
+    """The gateway says the trade is paid: capture in the ledger and queue the fulfilment (caller commits).
+
+    Answers False when this was known already (a duplicate notification, a query after one).
+    """
+    if trade.amount != payment.amount or (trade.paid_amount is not None and trade.paid_amount != payment.amount):
+        raise AmountMismatch(f"payment {payment.out_trade_no}: gateway says {trade.paid_amount or trade.amount} fen, "
+                             f"we asked {payment.amount}")
+    if payment.status not in ("pending", "closed", "failed"):
+        return False
+    paid_at = trade.paid_at or clock.now()
+    try:
+        with db.session.begin_nested():
+            _move(payment, "paid", transaction_id=trade.transaction_id or payment.transaction_id,
+                  paid_at=paid_at, live=1)
+    except IntegrityError:  # another payment of the order is live: the payer paid twice
+        _move(payment, "paid", transaction_id=trade.transaction_id or payment.transaction_id,
+              paid_at=paid_at, live=None)
+        _ledger(payment, "capture", payment.amount, paid_at)
+        request_refund(payment, payment.amount, "重复支付自动退款")
+        log.warning("payment %s paid while another payment of the order is live: refunding", payment.out_trade_no)
+        return True
+    _ledger(payment, "capture", payment.amount, paid_at)
+    outbox.enqueue("fulfil_payment", f"fulfil:{payment.id}", {"payment_id": payment.id})
+    log.info("payment %s paid: %d fen", payment.out_trade_no, payment.amount,
+             extra={"payment_id": payment.id, "order_type": payment.order_type, "order_id": payment.order_id})
+    return True
+
+
+class AmountMismatch(Exception):
+    """The gateway reports another amount than the one we asked for: believe nothing."""
+
+
+def close_trade(payment: Payment) -> None:
+    """Close an unpaid trade at the gateway (or learn it was paid meanwhile); commits."""
+    if payment.status != "pending":
+        return
+    gateway = gateways().by_name(payment.gateway)
+    try:
+        gateway.close(payment.out_trade_no)
+    except (TradeAlreadyPaid, TradeNotFound) as error:
+        if isinstance(error, TradeNotFound) and not payment.pay_params and payment.method == "app":
+            _move(payment, "closed")  # never created at the gateway
+            db.session.commit()
+            return
+        query_and_record(payment)
+        return
+    _move(payment, "closed")
+    db.session.commit()
+
+
+def query_and_record(payment: Payment) -> TradeStatus | None:
+    """Ask the gateway where the trade stands and record what it says; commits."""
+    gateway = gateways().by_name(payment.gateway)
+    try:
+        trade = gateway.query(payment.out_trade_no)
+    except TradeNotFound:
+        if payment.status == "pending" and payment.created_at < clock.now() - dt.timedelta(minutes=5):
+            _move(payment, "closed")  # the create never reached the gateway
+            db.session.commit()
+        return None
+    if trade.state in (TradeState.PAID, TradeState.REFUNDED) and trade.transaction_id:
+        record_paid(payment, trade)
+    elif trade.state in (TradeState.CLOSED, TradeState.FAILED) and payment.status == "pending":
+        _move(payment, "closed" if trade.state == TradeState.CLOSED else "failed")
+    db.session.commit()
+    outbox.kick()
+    return trade
+
+
+# -- giving money back ----------------------------------------------------------------------------
+
+
+def request_refund(payment: Payment, amount: int, reason: str) -> Refund | None:
+    """Record the intent to refund and queue it (caller commits, with the decision that needs it)."""
+    open_amount = sum(r.amount for r in payment.refunds if r.status != "failed")
+    amount = min(amount, payment.amount - open_amount)
+    if amount <= 0:
+        return None
+    refund = Refund(payment=payment, out_refund_no=new_trade_no("YR"), amount=amount, reason=reason[:80])
+    db.session.add(refund)
+    db.session.flush()
+    if payment.status == "paid":
+        _move(payment, "refunding")
+    outbox.enqueue("send_refund", f"refund:{refund.id}", {"refund_id": refund.id})
+    log.info("payment %s: refund %s of %d fen queued (%s)", payment.out_trade_no, refund.out_refund_no, amount,
+             reason, extra={"payment_id": payment.id})
+    return refund
+
+
+@outbox.handler("send_refund")
+def send_refund(payload: dict) -> None:
+    """Outbox: ask the gateway for the refund; the same out_refund_no makes a retry safe."""
+    refund = db.session.get(Refund, payload["refund_id"])
+    if refund.status in ("succeeded", "failed"):
+        return
+    payment = refund.payment
+    gateway = gateways().by_name(payment.gateway)
+    status = gateway.refund(RefundRequest(payment.out_trade_no, refund.out_refund_no, refund.amount, payment.amount,
+                                          refund.reason, gateways().notify_url(payment.gateway)))
+    record_refund(refund, status)
+    db.session.commit()
+    if refund.status == "processing":
+        # Confirmed later by its notification; this follow-up asks the gateway if none comes.
+        outbox.enqueue("check_refund", f"check-refund:{refund.id}", {"refund_id": refund.id},
+                       delay=dt.timedelta(seconds=current_app.config["REFUND_CHECK_SECONDS"]))
+        db.session.commit()
+
+
+@outbox.handler("check_refund")
+def check_refund(payload: dict) -> None:
+    """Outbox: a refund still processing is asked about until the gateway says how it ended."""
+    refund = db.session.get(Refund, payload["refund_id"])
+    if refund.status != "processing":
+        return
+    status = gateways().by_name(refund.payment.gateway).query_refund(refund.out_refund_no, refund.payment.out_trade_no)
+    record_refund(refund, status)
+    db.session.commit()
+    if refund.status == "processing":
+        raise outbox.Retry(f"refund {refund.out_refund_no} still processing")
+
+
+def record_refund(refund: Refund, status: RefundStatus) -> bool:
+    """What the gateway says of a refund: on success, the ledger and the order learn it (caller commits)."""
+    if status.amount != refund.amount:
+        raise AmountMismatch(f"refund {refund.out_refund_no}: gateway says {status.amount}, we asked {refund.amount}")
+    if refund.status in ("succeeded", "failed"):
+        return False
+    refund.refund_id = status.refund_id or refund.refund_id
+    if status.state == RefundState.PROCESSING:
+        refund.status = "processing"
+        return True
+    if status.state != RefundState.SUCCEEDED:
+        refund.status, refund.last_error = "failed", f"gateway: {status.gateway_state}"[:255]
+        log.error("refund %s failed at the gateway (%s): needs a person", refund.out_refund_no, status.gateway_state)
+        return True
+    payment = refund.payment
+    refund.status, refund.succeeded_at = "succeeded", status.succeeded_at or clock.now()
+    _ledger(payment, "refund", -refund.amount, refund.succeeded_at, refund)
+    payment.refunded += refund.amount
+    if payment.refunded >= payment.amount:
+        _move(payment, "refunded", live=None)
+        orders.of(payment.order_type).refunded(payment)
+    elif not any(r.status in ("pending", "processing") for r in payment.refunds):
+        _move(payment, "paid")
+    log.info("refund %s succeeded: %d fen", refund.out_refund_no, refund.amount, extra={"payment_id": payment.id})
+    return True
+
+
+@outbox.handler("fulfil_payment")
+def fulfil_payment(payload: dict) -> None:
+    """Outbox: the order does what was paid for."""
+    payment = db.session.get(Payment, payload["payment_id"])
+    if payment.status in ("paid", "refunding") and payment.live == 1:
+        orders.of(payment.order_type).fulfil(payment)
+        db.session.commit()
+
+
+# -- the ledger and the state machine -----------------------------------------------------------------
+
+
+def _ledger(payment: Payment, kind: str, amount: int, at: dt.datetime, refund: Refund | None = None) -> None:
+    db.session.add(LedgerEntry(at=at, kind=kind, payment_id=payment.id, refund_id=refund.id if refund else 0,
+                               gateway=payment.gateway, out_trade_no=payment.out_trade_no,
+                               transaction_id=payment.transaction_id or "",
+                               out_refund_no=refund.out_refund_no if refund else "", amount=amount,
+                               order_type=payment.order_type, order_id=payment.order_id))
+
+
+def _move(payment: Payment, to_status: str, **fields) -> None:
+    """Change a payment's status along the allowed transitions (caller commits)."""
+    if to_status not in PAYMENT_TRANSITIONS.get(payment.status, set()):
+        raise ValueError(f"payment transition {payment.status} → {to_status} is not allowed")
+    if to_status in ("closed", "failed", "refunded"):
+        fields.setdefault("live", None)
+    payment.status = to_status
+    for key, value in fields.items():
+        setattr(payment, key, value)
+    db.session.flush()
+
+
+def money_balance() -> dict[str, int]:
+    """The money invariant, in fen: captured = fulfilled + refunded + in flight.
+
+    `in_flight` is money captured whose order is still being fulfilled or whose refund is still
+    on its way; once the outbox is idle it must be 0.
+    """
+    captured = refunded = fulfilled = 0
+    for payment in db.session.execute(db.select(Payment).where(Payment.paid_at.is_not(None))).scalars():
+        captured += payment.amount
+        refunded += payment.refunded
+        if payment.refunded == 0 and orders.of(payment.order_type).fulfilled(payment):
+            fulfilled += payment.amount
+    ledger = db.session.execute(db.select(db.func.coalesce(db.func.sum(LedgerEntry.amount), 0))).scalar_one()
+    return {"captured": captured, "fulfilled": fulfilled, "refunded": refunded,
+            "in_flight": captured - fulfilled - refunded, "ledger_net": ledger}
+
+
+
+def settle_stuck(older_than: dt.timedelta, limit: int = 100) -> int:
+    """Ask the gateway about payments pending for long (a lost notification); close those past expiry.
+
+    Answers how many changed status.
+    """
+    cutoff = dt.datetime.now(dt.UTC) - older_than
+    stuck = db.session.execute(db.select(Payment).where(Payment.status == "pending", Payment.created_at < cutoff)
+                               .order_by(Payment.created_at).limit(limit)).scalars().all()
+    changed = 0
+    for payment in stuck:
+        try:
+            query_and_record(payment)
+            if payment.status == "pending" and payment.expires_at and payment.expires_at < clock.now():
+                close_trade(payment)
+            changed += payment.status != "pending"
+        except PaymentError as error:
+            db.session.rollback()
+            log.warning("stuck payment %s not settled yet: %s", payment.out_trade_no, error.code)
+    return changed

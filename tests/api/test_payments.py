@@ -1,0 +1,264 @@
+"""Online payment of bookings with the in-memory gateway: the money always ends confirmed or refunded."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from bff.extensions import db
+from tests.api.payment_helpers import (
+    assert_money_holds,
+    balance,
+    booked,
+    gateway,
+    notify,
+    settle,
+    start_payment,
+)
+from tests.conftest import login
+from tests.fakes import resident_id
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app(PAYMENT_MODE="online", HOLD_MINUTES=10)
+
+
+def _request_id(app, appointment_id):
+    from bff.appointments.models import Appointment
+
+    with app.app_context():
+        request_id = db.session.get(Appointment, appointment_id).request_id
+        db.session.remove()
+        return request_id
+
+
+def _fill_slot(his, appointment):
+    """Lock every place left in the booking's slot for other patients, as the hospital window would."""
+    from bff.his.port import HisRejected, PatientInfo
+
+    for n in range(50):
+        info = PatientInfo(f"窗口患者{n}", "01", resident_id(700 + n), "13800000000", "F", dt.date(1980, 1, 1))
+        patient = his.find_or_create_patient(info).his_patient_id
+        try:
+            his.lock_slot(f"window-{n}", patient, appointment["schedule"]["id"], appointment["slot"]["id"])
+        except HisRejected:
+            return
+    raise AssertionError("the slot never filled")
+
+
+def _appointment(client, headers, appointment_id):
+    return client.get(f"/api/v1/appointments/{appointment_id}", headers=headers).get_json()
+
+
+def _ledger(app):
+    from bff.payments.models import LedgerEntry
+
+    with app.app_context():
+        rows = db.session.execute(db.select(LedgerEntry.kind, LedgerEntry.amount).order_by(LedgerEntry.id)).all()
+        db.session.remove()
+        return [tuple(r) for r in rows]
+
+
+def test_paying_a_booking_confirms_it_in_the_his_with_the_trade_number(app, client, alice, clock, memory_his):
+    appointment, _ = booked(client, alice, clock)
+    assert dt.datetime.fromisoformat(appointment["hold_expires_at"]) == clock() + dt.timedelta(minutes=10)
+    payment = start_payment(client, alice, appointment["id"])
+    assert payment["status"] == "pending" and payment["amount"] == appointment["fee"]
+    assert payment["pay_params"]["package"].startswith("prepay_id=")
+    again = start_payment(client, alice, appointment["id"])
+    assert again["id"] == payment["id"]  # paying again reuses the open trade
+
+    assert notify(client, gateway(app).pay(payment["out_trade_no"])).status_code == 204
+    assert _appointment(client, alice, appointment["id"])["payment"]["status"] == "paid"  # the HIS work follows
+    settle(app)
+    shown = _appointment(client, alice, appointment["id"])
+    assert shown["status"] == "confirmed" and shown["payment"]["status"] == "paid"
+    registration = memory_his.query_registration(_request_id(app, appointment["id"]))
+    assert registration is not None and registration.status == "registered" and memory_his.live_locks == 0
+    assert client.get(f"/api/v1/payments/{payment['id']}", headers=alice).get_json()["status"] == "paid"
+    assert _ledger(app) == [("capture", appointment["fee"])]
+    assert_money_holds(app)
+
+
+def test_the_same_notification_ten_times_counts_once(app, client, alice, clock, memory_his):
+    appointment, _ = booked(client, alice, clock)
+    payment = start_payment(client, alice, appointment["id"])
+    body = gateway(app).pay(payment["out_trade_no"])
+    answers = {notify(client, body).status_code for _ in range(10)}
+    settle(app)
+    assert answers == {204}
+    assert _ledger(app) == [("capture", appointment["fee"])]
+    assert memory_his.live_registrations == 1
+    assert_money_holds(app)
+
+
+@pytest.mark.parametrize("tamper", ["signature", "amount", "merchant"])
+def test_a_forged_or_mismatched_notification_changes_nothing(app, client, alice, clock, tamper, caplog):
+    appointment, _ = booked(client, alice, clock)
+    payment = start_payment(client, alice, appointment["id"])
+    dummy = gateway(app)
+    dummy.settle_late(payment["out_trade_no"])  # paid at the gateway; what reaches us is tampered
+    if tamper == "signature":
+        outer = json.loads(dummy.payment_notification(payment["out_trade_no"]))
+        outer["signature"] = "0" * 64
+        body = json.dumps(outer).encode()
+    elif tamper == "amount":
+        body = dummy.payment_notification(payment["out_trade_no"], amount=1)
+    else:
+        body = dummy.payment_notification(payment["out_trade_no"], mchid="M-SOMEONE-ELSE")
+    assert notify(client, body).status_code == 500  # refused: the gateway keeps the real one coming
+    settle(app)
+    assert _appointment(client, alice, appointment["id"])["status"] == "awaiting_payment"
+    assert _ledger(app) == []
+    assert any(r.levelname in ("WARNING", "ERROR") and "rejected" in r.getMessage() for r in caplog.records)
+
+
+def test_a_lost_notification_is_found_by_the_stuck_payment_query(app, client, alice, clock, memory_his):
+    from bff.jobs import run_job
+    from bff.payments.service import settle_stuck
+
+    appointment, _ = booked(client, alice, clock)
+    payment = start_payment(client, alice, appointment["id"])
+    gateway(app).pay(payment["out_trade_no"])  # the notification never arrives
+    run_job(app, "stuck", lambda: settle_stuck(dt.timedelta(seconds=-1)))
+    settle(app)
+    assert _appointment(client, alice, appointment["id"])["status"] == "confirmed"
+    assert memory_his.live_registrations == 1
+    assert_money_holds(app)
+
+
+def test_polling_the_payment_asks_the_gateway_so_the_result_shows_at_once(app, client, alice, clock):
+    appointment, _ = booked(client, alice, clock)
+    payment = start_payment(client, alice, appointment["id"])
+    gateway(app).pay(payment["out_trade_no"])
+    assert client.get(f"/api/v1/payments/{payment['id']}", headers=alice).get_json()["status"] == "paid"
+
+
+def test_his_refusing_the_paid_confirmation_refunds_automatically(app, client, alice, clock, memory_his):
+    appointment, _ = booked(client, alice, clock)
+    payment = start_payment(client, alice, appointment["id"])
+    memory_his.unlock_slot(_request_id(app, appointment["id"]))  # the HIS let the hold go on its own
+    notify(client, gateway(app).pay(payment["out_trade_no"]))
+    settle(app)
+    shown = _appointment(client, alice, appointment["id"])
+    assert shown["status"] == "cancelled" and shown["payment"]["status"] == "refunding"
+    _refund_completes(app, client)
+    shown = _appointment(client, alice, appointment["id"])
+    assert shown["status"] == "refunded" and shown["payment"]["refunds"][0]["status"] == "succeeded"
+    assert memory_his.live_locks == 0 and memory_his.live_registrations == 0
+    assert _ledger(app) == [("capture", appointment["fee"]), ("refund", -appointment["fee"])]
+    assert_money_holds(app)
+
+
+def _refund_completes(app, client):
+    """The bank finishes the refunds and the gateway tells us."""
+    dummy = gateway(app)
+    for out_refund_no in dummy.settle_refunds():
+        assert notify(client, dummy.refund_notification(out_refund_no)).status_code == 204
+    settle(app)
+
+
+def test_cancelling_a_paid_booking_refunds_it(app, client, alice, clock, memory_his):
+    appointment, _ = booked(client, alice, clock)
+    payment = start_payment(client, alice, appointment["id"])
+    notify(client, gateway(app).pay(payment["out_trade_no"]))
+    settle(app)
+    cancelled = client.post(f"/api/v1/appointments/{appointment['id']}/cancel", headers=alice).get_json()
+    assert cancelled["status"] == "cancelled" and memory_his.live_registrations == 0
+    settle(app)
+    _refund_completes(app, client)
+    shown = _appointment(client, alice, appointment["id"])
+    assert shown["status"] == "refunded" and shown["payment"]["status"] == "refunded"
+    assert_money_holds(app)
+
+
+def test_a_refund_confirmed_before_the_late_payment_notification_counts_each_once(app, client, alice, clock):
+    from bff.jobs import run_job
+    from bff.payments.service import settle_stuck
+
+    appointment, _ = booked(client, alice, clock)
+    payment = start_payment(client, alice, appointment["id"])
+    dummy = gateway(app)
+    late = dummy.pay(payment["out_trade_no"])  # its notification is delayed
+    run_job(app, "stuck", lambda: settle_stuck(dt.timedelta(seconds=-1)))
+    settle(app)
+    client.post(f"/api/v1/appointments/{appointment['id']}/cancel", headers=alice)
+    settle(app)
+    _refund_completes(app, client)
+    assert notify(client, late).status_code == 204  # the payment's notification, at last
+    settle(app)
+    assert _appointment(client, alice, appointment["id"])["status"] == "refunded"
+    assert _ledger(app) == [("capture", appointment["fee"]), ("refund", -appointment["fee"])]
+    assert_money_holds(app)
+
+
+def test_an_expired_hold_closes_the_trade_and_frees_the_slot(app, client, alice, clock, memory_his):
+    from bff.appointments.service import expire_holds
+    from bff.jobs import run_job
+
+    appointment, _ = booked(client, alice, clock)
+    payment = start_payment(client, alice, appointment["id"])
+    clock.advance(minutes=11)
+    run_job(app, "expire", expire_holds)
+    assert _appointment(client, alice, appointment["id"])["status"] == "expired"
+    assert gateway(app).trade_state(payment["out_trade_no"]) == "closed"
+    assert memory_his.live_locks == 0
+    response = client.post("/api/v1/payments", headers=alice, json={
+        "order_type": "appointment", "order_id": appointment["id"], "channel": "wechat"})
+    assert response.status_code == 409 and response.get_json()["error"]["code"] == "ORDER_NOT_PAYABLE"
+
+
+def test_a_payment_landing_after_expiry_takes_the_place_again(app, client, alice, clock, memory_his):
+    from bff.appointments.service import expire_holds
+    from bff.jobs import run_job
+
+    appointment, _ = booked(client, alice, clock)
+    payment = start_payment(client, alice, appointment["id"])
+    clock.advance(minutes=11)
+    run_job(app, "expire", expire_holds)
+    notify(client, gateway(app).settle_late(payment["out_trade_no"]))
+    settle(app)
+    assert _appointment(client, alice, appointment["id"])["status"] == "confirmed"
+    assert memory_his.live_registrations == 1
+    assert_money_holds(app)
+
+
+def test_a_payment_landing_after_expiry_is_refunded_when_the_place_is_gone(app, client, alice, clock, memory_his):
+    from bff.appointments.service import expire_holds
+    from bff.jobs import run_job
+
+    appointment, _ = booked(client, alice, clock)
+    payment = start_payment(client, alice, appointment["id"])
+    clock.advance(minutes=11)
+    run_job(app, "expire", expire_holds)
+    _fill_slot(memory_his, appointment)  # the place went to patients at the window
+    notify(client, gateway(app).settle_late(payment["out_trade_no"]))
+    settle(app)
+    _refund_completes(app, client)
+    shown = _appointment(client, alice, appointment["id"])
+    assert shown["status"] == "expired" and shown["payment"]["status"] == "refunded"
+    assert_money_holds(app)
+
+
+def test_another_users_payment_is_404(app, client, alice, clock):
+    appointment, _ = booked(client, alice, clock)
+    payment = start_payment(client, alice, appointment["id"])
+    bob = login(client, "bob")
+    assert client.get(f"/api/v1/payments/{payment['id']}", headers=bob).status_code == 404
+    response = client.post("/api/v1/payments", headers=bob, json={
+        "order_type": "appointment", "order_id": appointment["id"], "channel": "wechat"})
+    assert response.status_code == 404
+
+
+def test_gateway_down_when_paying_is_a_clear_503_and_nothing_is_lost(app, client, alice, clock):
+    appointment, _ = booked(client, alice, clock)
+    gateway(app).down = True
+    response = client.post("/api/v1/payments", headers=alice, json={
+        "order_type": "appointment", "order_id": appointment["id"], "channel": "wechat"})
+    assert response.status_code == 503 and response.get_json()["error"]["code"] == "PAYMENT_UNAVAILABLE"
+    gateway(app).down = False
+    payment = start_payment(client, alice, appointment["id"])  # the unfinished one is closed, a new one made
+    assert payment["status"] == "pending" and payment["pay_params"]
+    assert balance(app)["captured"] == 0
