@@ -20,8 +20,8 @@ depends_on = None
 _PG_GUARD = """
 CREATE FUNCTION ledger_entries_append_only() RETURNS trigger AS $$
 BEGIN RAISE EXCEPTION 'ledger_entries is append-only'; END; $$ LANGUAGE plpgsql;
-CREATE TRIGGER ledger_entries_no_update BEFORE UPDATE OR DELETE ON ledger_entries
-FOR EACH ROW EXECUTE FUNCTION ledger_entries_append_only();
+CREATE TRIGGER ledger_entries_no_update BEFORE UPDATE OR DELETE OR TRUNCATE ON ledger_entries
+FOR EACH STATEMENT EXECUTE FUNCTION ledger_entries_append_only();
 """
 _SQLITE_GUARDS = [
     "CREATE TRIGGER ledger_entries_no_update BEFORE UPDATE ON ledger_entries "

@@ -262,3 +262,18 @@ def test_gateway_down_when_paying_is_a_clear_503_and_nothing_is_lost(app, client
     payment = start_payment(client, alice, appointment["id"])  # the unfinished one is closed, a new one made
     assert payment["status"] == "pending" and payment["pay_params"]
     assert balance(app)["captured"] == 0
+
+
+def test_the_ledger_refuses_changes_and_deletions(app, client, alice, clock):
+    import sqlalchemy as sa
+
+    appointment, _ = booked(client, alice, clock)
+    payment = start_payment(client, alice, appointment["id"])
+    notify(client, gateway(app).pay(payment["out_trade_no"]))
+    with app.app_context():
+        for statement in ("UPDATE ledger_entries SET amount = 1", "DELETE FROM ledger_entries"):
+            with pytest.raises(sa.exc.DatabaseError, match="append-only"):
+                db.session.execute(sa.text(statement))
+            db.session.rollback()
+        db.session.remove()
+    assert _ledger(app) == [("capture", appointment["fee"])]

@@ -138,3 +138,14 @@ def test_requests_after_the_database_dropped_idle_connections_still_succeed(pg_a
     time.sleep(pg_app.config["DB_PING_IDLE_SECONDS"] + 0.1)
     for _ in range(3):
         assert client.get("/api/v1/patients", headers=headers).status_code == 200
+
+
+def test_the_ledger_is_append_only_on_postgresql(pg_app):
+    with pg_app.app_context():
+        from bff.extensions import db
+
+        for statement in ("UPDATE ledger_entries SET amount = 1", "DELETE FROM ledger_entries",
+                          "TRUNCATE ledger_entries"):
+            with pytest.raises(sa.exc.DatabaseError, match="append-only"):
+                db.session.execute(sa.text(statement))
+            db.session.rollback()
