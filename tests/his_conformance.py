@@ -2,7 +2,8 @@
 
 Subclass :class:`HisConformance` in a test module and provide a fixture ``env`` returning a
 :class:`HisHarness` over a fresh (reset) HIS. The suite only talks to the port, plus the
-harness helpers a test HIS offers (add a schedule, live-record counts, advance a queue).
+harness helpers a test HIS offers (add a schedule, live-record counts, advance a queue, add a
+pending bill, pay one at the window, withdraw one).
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 import pytest
 
 from bff.his import port
-from bff.his.port import HOSPITAL_TZ, HisPort, HisRejected, PatientInfo
+from bff.his.port import HOSPITAL_TZ, BillItem, HisPort, HisRejected, PatientInfo
 
 TITLES = {"主任医师", "副主任医师", "主治医师"}
 AVG_MINUTES = 6  # both test HISes estimate 6 minutes per patient
@@ -31,6 +32,9 @@ class HisHarness:
     stats: Callable[[], dict]
     advance_queue: Callable[[str, int], None]
     now: Callable[[], dt.datetime]
+    add_bill: Callable[..., str]  # (his_patient_id, title, amount, items=()) -> bill id
+    pay_bill_at_window: Callable[[str], None]
+    cancel_bill: Callable[[str], None]
 
     def today(self) -> dt.date:
         """Today in hospital time."""
@@ -62,6 +66,23 @@ def book(env: HisHarness, schedule_id: str, slot_id: str, request_id: str | None
     rid = request_id or f"req-{next(_ids)}"
     lock = env.his.lock_slot(rid, new_patient(env), schedule_id, slot_id)
     return env.his.confirm_registration(rid, f"T{rid}", lock.fee)
+
+
+PRESCRIPTION = (BillItem("阿莫西林胶囊", 3680, "2盒", "西药费"), BillItem("布洛芬缓释胶囊", 2000, "1盒", "西药费"))
+
+
+def patient_with_bills(env: HisHarness) -> tuple[str, str, str]:
+    """A new patient with a prescription (¥56.80, two items) and a blood test (¥25.00, no items given)."""
+    pid = new_patient(env)
+    drugs = env.add_bill(pid, "处方（西药）", 5680, items=PRESCRIPTION)
+    return pid, drugs, env.add_bill(pid, "检验：血常规", 2500)
+
+
+def rejection(fn, *args) -> str:
+    """The canonical code fn(*args) is refused with."""
+    with pytest.raises(HisRejected) as err:
+        fn(*args)
+    return err.value.code
 
 
 def remaining(env: HisHarness, schedule_id: str) -> int:
@@ -276,3 +297,114 @@ class HisConformance:
         with pytest.raises(HisRejected) as err:
             env.his.check_in(gone.registration_id)
         assert err.value.code == port.CHECKIN_NOT_ALLOWED
+
+    # -- outpatient bills (门诊缴费) -------------------------------------------------------------
+
+    def test_pending_bills_are_listed_with_their_items(self, env):
+        pid = new_patient(env)
+        assert env.his.list_pending_bills(pid) == []
+        pid, drugs, blood = patient_with_bills(env)
+        env.add_bill(new_patient(env), "检查：胸部CT平扫", 18000)
+        bills = env.his.list_pending_bills(pid)
+        assert [(b.id, b.title, b.amount, b.his_patient_id) for b in bills] == [
+            (drugs, "处方（西药）", 5680, pid), (blood, "检验：血常规", 2500, pid)]
+        assert bills[0].items == PRESCRIPTION
+        (line,) = bills[1].items
+        assert (line.amount, line.name) == (2500, "血常规") and line.category and line.quantity
+        assert all(b.department and abs(b.created_at - env.now()) < dt.timedelta(minutes=1) for b in bills)
+
+    def test_a_bill_belongs_to_the_patients_latest_visit(self, env):
+        sid, slots = new_schedule(env, days=0)
+        pid = new_patient(env)
+        env.his.lock_slot("r-visit", pid, sid, slots[0])
+        env.his.confirm_registration("r-visit")
+        env.add_bill(pid, "治疗：雾化吸入", 1200)
+        (bill,) = env.his.list_pending_bills(pid)
+        schedule = env.his.get_schedule(sid)
+        assert (bill.department, bill.doctor_name) == (schedule.department_name, schedule.doctor_name)
+
+    def test_bills_of_an_unknown_patient_are_refused(self, env):
+        assert rejection(env.his.list_pending_bills, "NO-SUCH-PATIENT") == port.PATIENT_INVALID
+
+    def test_settle_bills_gives_a_receipt_once(self, env):
+        pid, drugs, blood = patient_with_bills(env)
+        assert env.his.query_settlement("pay-1") is None
+        done = env.his.settle_bills("pay-1", pid, [blood, drugs], "WX4200001", 8180)
+        assert (done.request_id, done.his_patient_id, done.bill_ids, done.amount, done.trade_no) == (
+            "pay-1", pid, (blood, drugs), 8180, "WX4200001")
+        assert done.settlement_id and done.receipt_no and done.settled_at.utcoffset() == dt.timedelta(hours=8)
+        assert env.his.list_pending_bills(pid) == []
+        assert env.his.query_settlement("pay-1") == done
+        assert env.his.settle_bills("pay-1", pid, [blood, drugs], "WX4200001", 8180) == done
+        day = done.settled_at.astimezone(HOSPITAL_TZ).date()
+        assert [(r.kind, r.record_id, r.amount) for r in env.his.list_payment_records(day)] == [
+            ("bills", done.settlement_id, 8180)]
+
+    def test_settling_part_leaves_the_rest_pending(self, env):
+        pid, drugs, blood = patient_with_bills(env)
+        env.his.settle_bills("pay-part", pid, [drugs, drugs], "T-part", 5680)
+        assert [b.id for b in env.his.list_pending_bills(pid)] == [blood]
+        assert env.his.query_settlement("pay-part").bill_ids == (drugs,)
+
+    def test_a_paid_bill_cannot_be_paid_again(self, env):
+        pid, drugs, blood = patient_with_bills(env)
+        env.his.settle_bills("pay-a", pid, [drugs], "T-a", 5680)
+        assert rejection(env.his.settle_bills, "pay-b", pid, [drugs, blood], "T-b", 8180) == port.BILL_PAID
+        env.pay_bill_at_window(blood)
+        assert env.his.list_pending_bills(pid) == []
+        assert rejection(env.his.settle_bills, "pay-c", pid, [blood], "T-c", 2500) == port.BILL_PAID
+        assert env.his.query_settlement("pay-b") is None and env.his.query_settlement("pay-c") is None
+
+    def test_a_changed_or_cancelled_bill_is_refused_and_stays_as_it_was(self, env):
+        pid, drugs, blood = patient_with_bills(env)
+        assert rejection(env.his.settle_bills, "pay-x", pid, [drugs, blood], "T-x", 8179) == port.BILL_CHANGED
+        assert [b.id for b in env.his.list_pending_bills(pid)] == [drugs, blood]
+        env.cancel_bill(blood)
+        assert [b.id for b in env.his.list_pending_bills(pid)] == [drugs]
+        assert rejection(env.his.settle_bills, "pay-y", pid, [blood], "T-y", 2500) == port.BILL_CHANGED
+        assert env.his.query_settlement("pay-x") is None and env.his.query_settlement("pay-y") is None
+
+    def test_unknown_or_another_patients_bill_is_not_found(self, env):
+        pid, drugs, _ = patient_with_bills(env)
+        other, theirs, _ = patient_with_bills(env)
+        assert rejection(env.his.settle_bills, "pay-u", pid, ["NO-SUCH-BILL"], "T-u", 100) == port.NOT_FOUND
+        assert rejection(env.his.settle_bills, "pay-o", pid, [drugs, theirs], "T-o", 11360) == port.NOT_FOUND
+        assert len(env.his.list_pending_bills(pid)) == 2 and len(env.his.list_pending_bills(other)) == 2
+
+    def test_concurrent_payments_settle_a_bill_once(self, env):
+        pid, drugs, _ = patient_with_bills(env)
+        outcomes: list[str] = []
+
+        def attempt(i: int) -> None:
+            try:
+                env.his.settle_bills(f"pay-c{i}", pid, [drugs], f"T-c{i}", 5680)
+                outcomes.append("ok")
+            except HisRejected as exc:
+                outcomes.append(exc.code)
+        threads = [threading.Thread(target=attempt, args=(i,)) for i in range(8)]
+        [t.start() for t in threads]
+        [t.join() for t in threads]
+        assert sorted(outcomes) == [port.BILL_PAID] * 7 + ["ok"]
+        records = env.his.list_payment_records(env.today())
+        assert [(r.kind, r.amount) for r in records] == [("bills", 5680)]
+
+    def test_payment_records_of_the_day(self, env):
+        sid, slots = new_schedule(env, capacity=4, slot_count=1)
+        kept, refunded = book(env, sid, slots[0]), book(env, sid, slots[0])
+        at_window = env.his.lock_slot("r-window", new_patient(env), sid, slots[0])
+        unpaid = env.his.confirm_registration(at_window.request_id)
+        pid, drugs, blood = patient_with_bills(env)
+        done = env.his.settle_bills("pay-day", pid, [drugs, blood], "T-day", 8180)
+        env.his.cancel_registration(refunded.registration_id, "行程有变")
+        env.his.cancel_registration(unpaid.registration_id)
+        fee = kept.fee
+        records = env.his.list_payment_records(env.today())
+        assert sorted((r.kind, r.record_id, r.trade_no, r.amount, r.status) for r in records) == sorted([
+            ("registration", kept.registration_id, f"T{kept.request_id}", fee, "paid"),
+            ("registration", refunded.registration_id, f"T{refunded.request_id}", fee, "paid"),
+            ("registration", refunded.registration_id, f"T{refunded.request_id}", -fee, "refunded"),
+            ("bills", done.settlement_id, "T-day", 8180, "paid")])
+        assert [r.at for r in records] == sorted(r.at for r in records)
+        assert all(r.at.astimezone(HOSPITAL_TZ).date() == env.today() for r in records)
+        assert sum(r.amount for r in records) == fee + 8180
+        assert env.his.list_payment_records(env.today() - dt.timedelta(days=1)) == []

@@ -6,7 +6,9 @@ ids are strings as the HIS gives them. Failures are only ever the two exceptions
 
 Operations that change the HIS are keyed by ``request_id``, an id the BFF makes once per
 booking and reuses on every retry, so a retried call never books twice and
-``query_registration`` can answer "did the HIS commit this?" after a timeout.
+``query_registration`` can answer "did the HIS commit this?" after a timeout. Settling
+outpatient bills works the same way, keyed by the payment's ``request_id`` and answered after a
+timeout by ``query_settlement``.
 """
 from __future__ import annotations
 
@@ -28,6 +30,8 @@ DUPLICATE_REGISTRATION = "DUPLICATE_REGISTRATION"
 ALREADY_CANCELLED = "ALREADY_CANCELLED"
 NOT_CANCELLABLE = "NOT_CANCELLABLE"
 CHECKIN_NOT_ALLOWED = "CHECKIN_NOT_ALLOWED"
+BILL_PAID = "BILL_PAID"  # a bill already paid (e.g. at the window)
+BILL_CHANGED = "BILL_CHANGED"  # the amount to settle differs from the HIS's (bill changed / cancelled)
 REJECTED = "REJECTED"  # anything else the HIS refused
 
 
@@ -151,6 +155,56 @@ class QueueStatus:
     estimated_wait_minutes: int
 
 
+@dataclass(frozen=True)
+class BillItem:
+    """One line of a bill (费用明细)."""
+
+    name: str  # 项目名称, e.g. "阿莫西林胶囊"
+    amount: int  # fen
+    quantity: str = "1"  # as the HIS gives it, e.g. "2盒"
+    category: str = ""  # 西药费 / 检查费 / 治疗费 …
+
+
+@dataclass(frozen=True)
+class Bill:
+    """A pending outpatient fee (待缴费单)."""
+
+    id: str
+    his_patient_id: str
+    title: str  # e.g. "处方（西药）" / "检验：血常规"
+    department: str
+    amount: int  # fen, the sum of its items
+    created_at: dt.datetime
+    items: tuple[BillItem, ...] = ()
+    doctor_name: str = ""
+
+
+@dataclass(frozen=True)
+class BillSettlement:
+    """The HIS's record of bills settled by one payment (门诊缴费结算)."""
+
+    settlement_id: str
+    request_id: str
+    his_patient_id: str
+    bill_ids: tuple[str, ...]
+    amount: int  # fen
+    receipt_no: str  # 发票/收据号
+    trade_no: str
+    settled_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class HisPaymentRecord:
+    """One line of the HIS's daily payments report (日结对账)."""
+
+    kind: str  # "registration" | "bills"
+    record_id: str  # registration_id or settlement_id
+    trade_no: str
+    amount: int  # fen: paid (positive) or refunded (negative)
+    at: dt.datetime
+    status: str  # "paid" | "refunded"
+
+
 class HisPort(abc.ABC):
     """The operations the BFF needs from a HIS. Every call has a timeout."""
 
@@ -212,3 +266,30 @@ class HisPort(abc.ABC):
     @abc.abstractmethod
     def queue_status(self, registration_id: str) -> QueueStatus:
         """Where the patient stands in the doctor's queue."""
+
+    @abc.abstractmethod
+    def list_pending_bills(self, his_patient_id: str) -> list[Bill]:
+        """Unpaid outpatient fees of a patient, oldest first; HisRejected(PATIENT_INVALID) for an unknown one."""
+
+    @abc.abstractmethod
+    def settle_bills(self, request_id: str, his_patient_id: str, bill_ids: list[str], trade_no: str,
+                     amount: int) -> BillSettlement:
+        """Settle these bills as paid by trade_no; same request_id again answers the same settlement.
+
+        HisRejected(BILL_PAID) if one is paid already, (BILL_CHANGED) if amount != their sum now or one
+        was cancelled, (NOT_FOUND) for an unknown bill or one of another patient. A bill listed twice
+        counts once; bill_ids come back in the order given.
+        """
+
+    @abc.abstractmethod
+    def query_settlement(self, request_id: str) -> BillSettlement | None:
+        """Compensation query: the settlement committed for request_id, or None."""
+
+    @abc.abstractmethod
+    def list_payment_records(self, date: dt.date) -> list[HisPaymentRecord]:
+        """What the HIS took that day, in time order.
+
+        Paid registrations (confirm_registration with a trade_no and paid_fee) and settled bills, and
+        the refunds of cancelled paid registrations (negative amount, status refunded). Payments taken
+        at the hospital's own windows are not ours to reconcile and are left out.
+        """

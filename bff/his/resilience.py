@@ -14,8 +14,9 @@ so the BFF uses it wherever it would use the adapter.
   the next read refreshes them (one request, while the others keep the previous value) once
   they are ``min_refresh`` seconds old, so a burst of bookings costs the HIS one refresh per
   entry per ``min_refresh``, not one per booking, and readers never queue behind it.
-* Writes pass through the breaker, never cached and never retried here: the booking service owns
-  retries, because only it knows when a request id makes a retry safe.
+* Writes pass through the breaker, never cached and never retried here: the booking and payment
+  services own retries, because only they know when a request id makes a retry safe. Live data
+  (pending bills, queue, compensation queries, the daily payments report) passes through too.
 """
 from __future__ import annotations
 
@@ -351,3 +352,7 @@ class ResilientHis(HisPort):
     cancel_registration = _through_breaker("cancel_registration")
     check_in = _through_breaker("check_in")
     queue_status = _through_breaker("queue_status")
+    list_pending_bills = _through_breaker("list_pending_bills")
+    settle_bills = _through_breaker("settle_bills")
+    query_settlement = _through_breaker("query_settlement")
+    list_payment_records = _through_breaker("list_payment_records")

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 
 from sandbox.faults import Faults
-from sandbox.his import booking, data, handlers, soap
-from sandbox.his.store import BizError, Store
+from sandbox.his import billing, booking, data, handlers, soap
+from sandbox.his.store import NOT_FOUND, BizError, Store
 
 
 class Sandbox:
@@ -120,6 +120,52 @@ def stats():
 def registrations():
     """Every registration the HIS holds."""
     return jsonify(booking.registrations(_sandbox().store))
+
+
+@control.post("/bills")
+def add_bill():
+    """Add a pending fee: {his_patient_id, title, amount (fen), items?, department?, doctor_name?} -> {bill_id}."""
+    body = request.get_json(silent=True) or {}
+    try:
+        bill_id = billing.add_bill(_sandbox().store, str(body["his_patient_id"]), str(body["title"]), body["amount"],
+                                   body.get("items"), str(body.get("department") or ""),
+                                   str(body.get("doctor_name") or ""))
+    except (KeyError, TypeError, ValueError) as exc:
+        return jsonify({"error": f"bad request: {exc}"}), 400
+    except BizError as exc:
+        return jsonify({"error": exc.message}), 404
+    return jsonify({"bill_id": bill_id}), 201
+
+
+@control.get("/bills")
+def list_bills():
+    """Every bill with its status (pending / paid / cancelled), of one patient with ?his_patient_id=."""
+    bills = billing.all_bills(_sandbox().store, request.args.get("his_patient_id", ""))
+    return jsonify([{"bill_id": b["id"], "his_patient_id": b["patient_id"], "title": b["title"],
+                     "department": b["dept_name"], "amount": b["amount_fen"], "status": b["status"],
+                     "pay_channel": b["pay_channel"],
+                     "items": [{k: i[k] for k in ("name", "category", "quantity")} | {"amount": i["amount_fen"]}
+                               for i in b["items"]]} for b in bills])
+
+
+@control.post("/bills/<bill_id>/pay")
+def pay_bill_at_window(bill_id: str):
+    """The patient paid this pending bill at the hospital's window (not through the interface)."""
+    return _bill_status(bill_id, "paid")
+
+
+@control.post("/bills/<bill_id>/cancel")
+def cancel_bill(bill_id: str):
+    """The doctor withdrew the order (作废): the bill is no longer payable."""
+    return _bill_status(bill_id, "cancelled")
+
+
+def _bill_status(bill_id: str, status: str):
+    try:
+        billing.set_bill_status(_sandbox().store, bill_id, status)
+    except BizError as exc:
+        return jsonify({"error": exc.message}), 404 if exc.code == NOT_FOUND else 409
+    return jsonify({"bill_id": bill_id, "status": status})
 
 
 @control.post("/queue/advance")

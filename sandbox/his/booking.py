@@ -148,11 +148,18 @@ def confirm(store: Store, order_no: str, trade_no: str, paid_fen: int | None) ->
         db.execute("INSERT INTO registrations (seq, out_order_no, patient_id, schedule_id, slot_id, visit_no,"
                    " fee_fen, trade_no, paid_fen, status, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                    (seq, order_no, held["patient_id"], held["schedule_id"], held["slot_id"], held["visit_no"],
-                    fee, trade_no, fee if paid_fen is None else paid_fen, "registered",
+                    fee, trade_no, _paid(fee, trade_no, paid_fen), "registered",
                     store.now().isoformat()))
         db.execute("UPDATE locks SET status = 'confirmed' WHERE out_order_no = ?", (order_no,))
         return reg_dict(db.execute("SELECT * FROM registrations WHERE seq = ?", (seq,)).fetchone())
     return store.write(run)
+
+
+def _paid(fee: int, trade_no: str, paid_fen: int | None) -> int:
+    """What the patient paid for a registration: nothing without a trade number (paid at the window)."""
+    if paid_fen is not None:
+        return paid_fen
+    return fee if trade_no else 0
 
 
 def reg_dict(row) -> dict:

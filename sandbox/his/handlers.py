@@ -1,6 +1,7 @@
 """Transaction codes of the sandbox HIS: the XML string in, the XML string out.
 
-Request: ``<Request><Field>value</Field>...</Request>``. Reply:
+Request: ``<Request><Field>value</Field>...</Request>``, a list as repeated children
+(``<BillNos><BillNo>…</BillNo><BillNo>…</BillNo></BillNos>``). Reply:
 ``<Response><ResultCode>0</ResultCode><ResultMsg>成功</ResultMsg>...</Response>``; money in
 yuan with two decimals, dates ``yyyy-MM-dd``, times ``yyyy-MM-dd HH:mm:ss`` (Beijing time).
 """
@@ -13,17 +14,30 @@ from decimal import Decimal, InvalidOperation
 
 from lxml import etree
 
-from sandbox.his import booking, data
+from sandbox.his import billing, booking, data
 from sandbox.his.soap import parse_xml
 from sandbox.his.store import BAD_REQUEST, OK, UNKNOWN_CODE, BizError, Store
 
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 REG_STATUS = {"registered": "1", "checked_in": "2", "cancelled": "3"}
+BIZ_TYPES = {"registration": "1", "bills": "2"}  # 业务类型: 1 挂号, 2 门诊缴费
+TRADE_STATUS = {"paid": "1", "refunded": "2"}  # 交易状态: 1 已收费, 2 已退费
 
 
 def yuan(fen: int | Decimal) -> str:
     """Fen as a yuan string with two decimals."""
     return f"{Decimal(fen) / 100:.2f}"
+
+
+def _fen(text: str, name: str) -> int:
+    """A yuan amount of the request in fen; more than two decimals is a malformed amount."""
+    try:
+        amount = Decimal(text) * 100
+    except InvalidOperation as exc:
+        raise BizError(BAD_REQUEST, f"{name}金额格式不正确") from exc
+    if not amount.is_finite() or amount != amount.to_integral_value():
+        raise BizError(BAD_REQUEST, f"{name}金额格式不正确")
+    return int(amount)
 
 
 def his_time(iso: str) -> str:
@@ -37,6 +51,18 @@ def add(parent: etree._Element, fields: dict, tag: str | None = None) -> etree._
     for name, value in fields.items():
         etree.SubElement(node, name).text = "" if value is None else str(value)
     return node
+
+
+class Request(dict):
+    """The request's fields as texts by element name; ``texts`` reads a repeated child list."""
+
+    def __init__(self, root: etree._Element):
+        super().__init__({c.tag: (c.text or "").strip() for c in root if isinstance(c.tag, str)})
+        self.root = root
+
+    def texts(self, path: str) -> list[str]:
+        """Texts of the elements at path, e.g. ``BillNos/BillNo``."""
+        return [(n.text or "").strip() for n in self.root.findall(path)]
 
 
 def _date(req: dict, name: str) -> str:
@@ -151,12 +177,7 @@ def _reg_fields(r: dict) -> dict:
 def confirm(store: Store, req: dict, out: etree._Element) -> None:
     """2004 挂号确认 (with the payment's trade number)."""
     (order_no,) = _need(req, "OutOrderNo")
-    paid = None
-    if req.get("PayFee"):
-        try:
-            paid = int(Decimal(req["PayFee"]) * 100)
-        except InvalidOperation as exc:
-            raise BizError(BAD_REQUEST, "PayFee金额格式不正确") from exc
+    paid = _fen(req["PayFee"], "PayFee") if req.get("PayFee") else None
     add(out, _reg_fields(booking.confirm(store, order_no, req.get("TradeNo", ""), paid)))
 
 
@@ -188,11 +209,60 @@ def queue(store: Store, req: dict, out: etree._Element) -> None:
               "WaitCount": q["ahead"], "WaitMinutes": q["wait_minutes"]})
 
 
+def _bill_fields(b: dict) -> dict:
+    return {"BillNo": b["id"], "BillName": b["title"], "PatientID": b["patient_id"], "DeptName": b["dept_name"],
+            "DoctorName": b["doctor_name"], "BillFee": yuan(b["amount_fen"]), "BillTime": his_time(b["created_at"])}
+
+
+def pending_bills(store: Store, req: dict, out: etree._Element) -> None:
+    """4001 待缴费查询."""
+    (pid,) = _need(req, "PatientID")
+    node = etree.SubElement(out, "Bills")
+    for b in billing.pending_bills(store, pid):
+        details = etree.SubElement(add(node, _bill_fields(b), "Bill"), "Details")
+        for item in b["items"]:
+            add(details, {"ItemName": item["name"], "ItemType": item["category"], "Quantity": item["quantity"],
+                          "Fee": yuan(item["amount_fen"])}, "Detail")
+
+
+def _settlement(out: etree._Element, s: dict) -> None:
+    add(out, {"SettleID": s["id"], "OutOrderNo": s["out_order_no"], "PatientID": s["patient_id"],
+              "TotalFee": yuan(s["amount_fen"]), "ReceiptNo": s["receipt_no"], "TradeNo": s["trade_no"],
+              "SettleTime": his_time(s["created_at"])})
+    numbers = etree.SubElement(out, "BillNos")
+    for number in s["bill_nos"]:
+        etree.SubElement(numbers, "BillNo").text = number
+
+
+def settle(store: Store, req: Request, out: etree._Element) -> None:
+    """4002 门诊缴费结算 (OutOrderNo = the payer's request id; same again = same settlement)."""
+    order_no, pid, trade_no, fee = _need(req, "OutOrderNo", "PatientID", "TradeNo", "PayFee")
+    numbers = [n for n in req.texts("BillNos/BillNo") if n]
+    _settlement(out, billing.settle(store, order_no, pid, numbers, trade_no, _fen(fee, "PayFee")))
+
+
+def query_settlement(store: Store, req: dict, out: etree._Element) -> None:
+    """4003 缴费结算查询 by OutOrderNo (compensation)."""
+    (order_no,) = _need(req, "OutOrderNo")
+    _settlement(out, billing.query_settlement(store, order_no))
+
+
+def payment_records(store: Store, req: dict, out: etree._Element) -> None:
+    """5001 对账明细查询 (one day of this interface's payments and refunds)."""
+    (day,) = _need(req, "TradeDate")
+    _date(req, "TradeDate")
+    node = etree.SubElement(out, "Records")
+    for r in billing.payment_records(store, dt.date.fromisoformat(day)):
+        add(node, {"BizType": BIZ_TYPES[r["kind"]], "BizID": r["id"], "TradeNo": r["trade_no"],
+                   "Fee": yuan(r["amount"]), "TradeTime": his_time(r["at"]),
+                   "TradeStatus": TRADE_STATUS[r["status"]]}, "Record")
+
+
 HANDLERS: dict[str, Callable[[Store, dict, etree._Element], None]] = {
     "0000": heartbeat, "1001": departments, "1002": doctors, "1003": schedules,
     "1004": time_points, "1005": schedule, "2001": create_patient, "2002": lock,
     "2003": unlock, "2004": confirm, "2005": query, "2006": cancel, "3001": check_in,
-    "3002": queue,
+    "3002": queue, "4001": pending_bills, "4002": settle, "4003": query_settlement, "5001": payment_records,
 }
 
 
@@ -218,7 +288,7 @@ def _run(store: Store, fn, xml_text: str) -> etree._Element:
         root = parse_xml(xml_text) if xml_text.strip() else etree.Element("Request")
     except (etree.XMLSyntaxError, ValueError):
         return result(BAD_REQUEST, "入参报文解析失败")
-    req = {child.tag: (child.text or "").strip() for child in root if isinstance(child.tag, str)}
+    req = Request(root)
     out = result(OK, "成功")
     try:
         fn(store, req, out)

@@ -2,7 +2,8 @@
 
 One connection shared by all threads, every statement under one process-wide lock: the
 handlers are cheap, so this is simpler and faster than juggling connections, and it makes
-capacity checks race-free. Booking operations live in :mod:`sandbox.his.booking`.
+capacity checks race-free. Booking operations live in :mod:`sandbox.his.booking`, outpatient
+bills and the daily payments report in :mod:`sandbox.his.billing`.
 """
 from __future__ import annotations
 
@@ -27,6 +28,8 @@ DUPLICATE = "205"
 ALREADY_CANCELLED = "301"
 NOT_CANCELLABLE = "302"
 CHECKIN_REFUSED = "401"
+BILL_PAID = "501"
+BILL_CHANGED = "502"
 BAD_REQUEST = "901"
 UNKNOWN_CODE = "902"
 INTERNAL = "999"
@@ -53,6 +56,18 @@ CREATE TABLE IF NOT EXISTS registrations (
   seq INTEGER PRIMARY KEY, out_order_no TEXT UNIQUE, patient_id TEXT, schedule_id TEXT,
   slot_id TEXT, visit_no TEXT, fee_fen INTEGER, trade_no TEXT, paid_fen INTEGER,
   status TEXT, queue_no INTEGER, created_at TEXT, cancelled_at TEXT, cancel_reason TEXT);
+CREATE TABLE IF NOT EXISTS bills (
+  seq INTEGER PRIMARY KEY, patient_id TEXT NOT NULL, title TEXT NOT NULL, dept_name TEXT NOT NULL,
+  doctor_name TEXT NOT NULL, amount_fen INTEGER NOT NULL, status TEXT NOT NULL, created_at TEXT NOT NULL,
+  paid_at TEXT, pay_channel TEXT);
+CREATE INDEX IF NOT EXISTS ix_bills_patient ON bills(patient_id, status);
+CREATE TABLE IF NOT EXISTS bill_items (
+  bill_seq INTEGER NOT NULL, idx INTEGER NOT NULL, name TEXT NOT NULL, category TEXT NOT NULL,
+  quantity TEXT NOT NULL, amount_fen INTEGER NOT NULL, PRIMARY KEY (bill_seq, idx));
+CREATE TABLE IF NOT EXISTS settlements (
+  seq INTEGER PRIMARY KEY, out_order_no TEXT UNIQUE NOT NULL, patient_id TEXT NOT NULL,
+  bill_nos TEXT NOT NULL, amount_fen INTEGER NOT NULL, trade_no TEXT NOT NULL, receipt_no TEXT NOT NULL,
+  created_at TEXT NOT NULL);
 """
 
 
@@ -118,7 +133,7 @@ class Store:
     def reset(self) -> None:
         """Back to the seeded state: live records and extra sessions gone, counters zeroed."""
         def wipe(db):
-            for table in ("registrations", "locks", "patients"):
+            for table in ("registrations", "locks", "patients", "bills", "bill_items", "settlements"):
                 db.execute(f"DELETE FROM {table}")  # noqa: S608 -- constant table names
             db.execute("DELETE FROM slots WHERE schedule_id IN (SELECT id FROM schedules WHERE source != 'seed')")
             db.execute("DELETE FROM schedules WHERE source != 'seed'")

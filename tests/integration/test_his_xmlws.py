@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
 import socket
 import threading
@@ -36,8 +37,15 @@ def env(xmlws_his, his_control) -> HisHarness:
     def advance_queue(schedule_id: str, by: int) -> None:
         his_control.post("queue/advance", {"schedule_id": schedule_id, "by": by})
 
+    def add_bill(his_patient_id: str, title: str, amount: int, items=()) -> str:
+        body = {"his_patient_id": his_patient_id, "title": title, "amount": amount,
+                "items": [dataclasses.asdict(i) for i in items]}
+        return his_control.post("bills", body)["bill_id"]
+
     return HisHarness(xmlws_his, add_schedule, lambda: his_control.get("stats"), advance_queue,
-                      lambda: dt.datetime.now(HOSPITAL_TZ))
+                      lambda: dt.datetime.now(HOSPITAL_TZ), add_bill,
+                      lambda bill_id: his_control.post(f"bills/{bill_id}/pay"),
+                      lambda bill_id: his_control.post(f"bills/{bill_id}/cancel"))
 
 
 class TestXmlWsConformance(HisConformance):
@@ -145,3 +153,37 @@ def test_codec_converts_money_and_times():
     assert codec.decode("2", {"map": {"1": "am", "2": "pm"}}) == "pm"
     assert codec.encode("F", {"map": {"M": "1", "F": "2"}}) == "2"
     assert codec.decode("", {"type": "int"}) is None
+
+
+def _patient_with_bill(xmlws_his: XmlWsHis, his_control) -> tuple[str, str]:
+    info = port.PatientInfo("缴费患者", "01", "110101198805051234", "13800000001", "F", dt.date(1988, 5, 5))
+    pid = xmlws_his.find_or_create_patient(info).his_patient_id
+    added = his_control.post("bills", {"his_patient_id": pid, "title": "检查：腹部彩超", "amount": 16000})
+    return pid, added["bill_id"]
+
+
+def test_settlement_whose_reply_timed_out_is_found_by_the_compensation_query(xmlws_his, his_control):
+    pid, bill = _patient_with_bill(xmlws_his, his_control)
+    slow = XmlWsHis(MAPPING, his_control.wsdl_url, timeout=0.3)
+    slow.ping()
+    his_control.faults(latency_ms=600)  # the HIS settles after our timeout
+    with pytest.raises(HisUnavailable):
+        slow.settle_bills("pay-late", pid, [bill], "WX-LATE", 16000)
+    his_control.faults(latency_ms=0)
+    deadline, found = time.monotonic() + 3, None
+    while found is None and time.monotonic() < deadline:
+        found = xmlws_his.query_settlement("pay-late")
+        time.sleep(0.05)
+    assert found is not None and (found.bill_ids, found.amount, found.trade_no) == ((bill,), 16000, "WX-LATE")
+    assert xmlws_his.settle_bills("pay-late", pid, [bill], "WX-LATE", 16000) == found
+    assert [b["status"] for b in his_control.get(f"bills?his_patient_id={pid}")] == ["paid"]
+
+
+def test_settlement_while_the_his_is_down_changes_nothing(xmlws_his, his_control):
+    pid, bill = _patient_with_bill(xmlws_his, his_control)
+    his_control.faults(down=True)
+    with pytest.raises(HisUnavailable):
+        xmlws_his.settle_bills("pay-down", pid, [bill], "WX-DOWN", 16000)
+    his_control.faults(down=False)
+    assert xmlws_his.query_settlement("pay-down") is None
+    assert [b.id for b in xmlws_his.list_pending_bills(pid)] == [bill]

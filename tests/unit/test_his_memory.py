@@ -42,7 +42,8 @@ def his(clock) -> MemoryHis:
 
 @pytest.fixture
 def env(his) -> HisHarness:
-    return HisHarness(his, his.add_schedule, his.stats, his.advance_queue, his.now)
+    return HisHarness(his, his.add_schedule, his.stats, his.advance_queue, his.now, his.add_bill,
+                      his.pay_bill_at_window, his.cancel_bill)
 
 
 class TestMemoryConformance(HisConformance):
@@ -136,3 +137,60 @@ def test_reset_forgets_everything(env, his):
     assert his.stats() == {"locks": 0, "registrations": 0, "cancellations": 0, "patients": 0}
     assert sum(his.calls.values()) == 0
 
+
+
+def clock_day(his: MemoryHis) -> dt.date:
+    return his.now().astimezone(HOSPITAL_TZ).date()
+
+
+def test_add_bill_checks_its_input(env, his):
+    pid = new_patient(env)
+    with pytest.raises(ValueError):
+        his.add_bill("NO-SUCH-PATIENT", "检验：血常规", 2500)
+    with pytest.raises(ValueError):
+        his.add_bill(pid, "处方（西药）", 5000, items=[port.BillItem("阿莫西林胶囊", 3680, "2盒", "西药费")])
+    with pytest.raises(ValueError):
+        his.add_bill(pid, "检验：血常规", 0)
+    assert his.list_pending_bills(pid) == []
+
+
+def test_settlement_committed_but_reply_lost_is_found_by_the_compensation_query(env, his):
+    pid = new_patient(env)
+    bill = his.add_bill(pid, "检查：心电图", 3500)
+    his.fail_next("settle_bills", committed=True)
+    with pytest.raises(HisUnavailable):
+        his.settle_bills("pay-1", pid, [bill], "T1", 3500)
+    committed = his.query_settlement("pay-1")
+    assert committed is not None and committed.bill_ids == (bill,)
+    assert his.settle_bills("pay-1", pid, [bill], "T1", 3500) == committed
+    assert [r.amount for r in his.list_payment_records(clock_day(his))] == [3500]
+
+
+def test_a_refund_is_reported_on_the_day_of_the_cancellation(env, his, clock):
+    sid, slots = new_schedule(env, days=3)
+    paid_day = clock_day(his)
+    reg = book(env, sid, slots[0])
+    clock.advance(days=1)
+    his.cancel_registration(reg.registration_id)
+    assert [(r.status, r.amount) for r in his.list_payment_records(paid_day)] == [("paid", reg.fee)]
+    (refund,) = his.list_payment_records(clock_day(his))
+    assert (refund.record_id, refund.trade_no, refund.amount, refund.status) == (
+        reg.registration_id, f"T{reg.request_id}", -reg.fee, "refunded")
+    assert refund.at == clock()
+
+
+def test_a_registration_paid_without_an_amount_is_reported_at_its_fee(env, his):
+    sid, slots = new_schedule(env)
+    lock = his.lock_slot("r1", new_patient(env), sid, slots[0])
+    reg = his.confirm_registration("r1", "WX1")
+    (record,) = his.list_payment_records(clock_day(his))
+    assert (record.kind, record.record_id, record.trade_no, record.amount) == (
+        "registration", reg.registration_id, "WX1", lock.fee)
+
+
+def test_reset_forgets_bills_and_payments(env, his):
+    pid = new_patient(env)
+    bill = his.add_bill(pid, "检验：血常规", 2500)
+    his.settle_bills("pay-1", pid, [bill], "T1", 2500)
+    his.reset()
+    assert his.query_settlement("pay-1") is None and his.list_payment_records(clock_day(his)) == []

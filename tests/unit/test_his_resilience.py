@@ -10,10 +10,13 @@ from bff.his.port import (
     HOSPITAL_TZ,
     NOT_FOUND,
     SLOT_FULL,
+    Bill,
+    BillSettlement,
     CheckIn,
     Department,
     Doctor,
     HisPatient,
+    HisPaymentRecord,
     HisPort,
     HisRejected,
     HisUnavailable,
@@ -117,6 +120,23 @@ class FakeHis(HisPort):
 
     def queue_status(self, registration_id):
         return self._answer("queue_status", (registration_id,), QueueStatus(registration_id, 7, 3, 4, 20))
+
+    def list_pending_bills(self, his_patient_id):
+        bill = Bill("B1", his_patient_id, "检验：血常规", "心血管内科", 2500,
+                    dt.datetime(2030, 3, 1, 9, tzinfo=HOSPITAL_TZ))
+        return self._answer("list_pending_bills", (his_patient_id,), [bill])
+
+    def settle_bills(self, request_id, his_patient_id, bill_ids, trade_no, amount):
+        done = BillSettlement("JS1", request_id, his_patient_id, tuple(bill_ids), amount, "MZ1", trade_no,
+                              dt.datetime(2030, 3, 1, 9, 5, tzinfo=HOSPITAL_TZ))
+        return self._answer("settle_bills", (request_id,), done)
+
+    def query_settlement(self, request_id):
+        return self._answer("query_settlement", (request_id,), None)
+
+    def list_payment_records(self, date):
+        record = HisPaymentRecord("bills", "JS1", "T1", 2500, dt.datetime(2030, 3, 1, 9, 5, tzinfo=HOSPITAL_TZ), "paid")
+        return self._answer("list_payment_records", (date,), [record])
 
 
 class Clock:
@@ -386,6 +406,8 @@ WRITES = [
     ("ping", ()), ("find_or_create_patient", (PATIENT,)), ("lock_slot", ("REQ", "P1", "S1", "S1-1")),
     ("unlock_slot", ("REQ",)), ("confirm_registration", ("REQ", "T1", 5000)), ("query_registration", ("REQ",)),
     ("cancel_registration", ("R1", "changed plans")), ("check_in", ("R1",)), ("queue_status", ("R1",)),
+    ("list_pending_bills", ("P1",)), ("settle_bills", ("PAY1", "P1", ["B1"], "T1", 2500)),
+    ("query_settlement", ("PAY1",)), ("list_payment_records", (DAY,)),
 ]
 
 
@@ -394,6 +416,16 @@ def test_writes_are_never_cached(his, fake, op, args):
     first = getattr(his, op)(*args)
     assert getattr(his, op)(*args) == first
     assert fake.count(op) == 2
+
+
+def test_open_circuit_fails_bill_operations_fast(his, fake):
+    trip(his, fake)
+    fake.down = False
+    calls = len(fake.calls)
+    for op, args in WRITES[-4:]:
+        with pytest.raises(HisUnavailable, match="circuit open"):
+            getattr(his, op)(*args)
+    assert len(fake.calls) == calls
 
 
 def test_writes_accept_keyword_arguments(his, fake):

@@ -159,3 +159,104 @@ def test_control_validation(client):
     assert client.post("/_control/schedules", json={"doctor_code": "NOPE", "date": "2025-01-01",
                                                       "capacity": 2}).status_code == 400
     assert client.post("/_control/queue/advance", json={"schedule_id": "NOPE"}).status_code == 404
+
+
+def add_bill(client, pid: str, **extra) -> str:
+    resp = client.post("/_control/bills", json={"his_patient_id": pid, "title": "处方（西药）", "amount": 5680,
+                                                "items": [{"name": "阿莫西林胶囊", "amount": 3680, "quantity": "2盒",
+                                                           "category": "西药费"},
+                                                          {"name": "布洛芬缓释胶囊", "amount": 2000}], **extra})
+    assert resp.status_code == 201, resp.json
+    return resp.json["bill_id"]
+
+
+def settle(client, order_no: str, pid: str, bill_nos: list[str], fee: str, trade_no: str = "WX1") -> etree._Element:
+    """4002 with the bill numbers as repeated <BillNo> elements, built with lxml."""
+    req = etree.Element("Request")
+    for name, value in (("OutOrderNo", order_no), ("PatientID", pid), ("TradeNo", trade_no), ("PayFee", fee)):
+        etree.SubElement(req, name).text = value
+    numbers = etree.SubElement(req, "BillNos")
+    for number in bill_nos:
+        etree.SubElement(numbers, "BillNo").text = number
+    resp = client.post("/his/ws", data=envelope("4002", etree.tostring(req, encoding="unicode")))
+    return etree.fromstring(etree.fromstring(resp.data).findtext(f".//{{{TNS}}}InvokeResult").encode())
+
+
+def test_pending_bills_speak_yuan_with_their_details(client, clock):
+    pid = patient(client, 1)
+    drugs = add_bill(client, pid, department="呼吸内科", doctor_name="王芳")
+    (bill,) = invoke(client, "4001", PatientID=pid).findall("Bills/Bill")
+    assert [bill.findtext(f) for f in ("BillNo", "BillName", "DeptName", "DoctorName", "BillFee", "BillTime")] == [
+        drugs, "处方（西药）", "呼吸内科", "王芳", "56.80", clock().strftime("%Y-%m-%d %H:%M:%S")]
+    details = [[d.findtext(f) for f in ("ItemName", "ItemType", "Quantity", "Fee")]
+               for d in bill.findall("Details/Detail")]
+    assert details == [["阿莫西林胶囊", "西药费", "2盒", "36.80"], ["布洛芬缓释胶囊", "西药费", "1次", "20.00"]]
+    assert invoke(client, "4001", PatientID="999").findtext("ResultCode") == "102"
+
+
+def test_control_bills_validate_and_show_status(client):
+    pid = patient(client, 1)
+    bad_bodies = ({"amount": "56.80"}, {"amount": 56.8}, {"amount": True}, {"title": ""},
+                  {"amount": 100, "items": [{"name": "维生素C片", "amount": 50}]},
+                  {"items": [{"name": "阿莫西林胶囊", "amount": "36.80"}], "amount": 3680}, {"items": "阿莫西林"})
+    for bad in bad_bodies:
+        body = {"his_patient_id": pid, "title": "处方（西药）", "amount": 5680, **bad}
+        assert client.post("/_control/bills", json=body).status_code == 400, bad
+    assert client.post("/_control/bills", json={"his_patient_id": "999", "title": "检验：血常规",
+                                                "amount": 2500}).status_code == 404
+    paid, withdrawn = add_bill(client, pid), add_bill(client, pid)
+    assert client.post(f"/_control/bills/{paid}/pay").json == {"bill_id": paid, "status": "paid"}
+    assert client.post(f"/_control/bills/{paid}/pay").status_code == 409
+    assert client.post(f"/_control/bills/{withdrawn}/cancel").status_code == 200
+    assert client.post("/_control/bills/FY99999999/cancel").status_code == 404
+    listed = client.get(f"/_control/bills?his_patient_id={pid}").json
+    assert [(b["bill_id"], b["status"], b["pay_channel"], b["amount"]) for b in listed] == [
+        (paid, "paid", "window", 5680), (withdrawn, "cancelled", None, 5680)]
+    assert invoke(client, "4001", PatientID=pid).findall("Bills/Bill") == []
+
+
+def test_settlement_on_the_wire(client, clock):
+    pid = patient(client, 1)
+    drugs = add_bill(client, pid)
+    assert settle(client, "o1", pid, [drugs], "56.805").findtext("ResultCode") == "901"
+    assert settle(client, "o1", pid, [], "56.80").findtext("ResultCode") == "901"
+    assert settle(client, "o1", pid, [drugs], "56.79").findtext("ResultCode") == "502"
+    done = settle(client, "o1", pid, [drugs], "56.80")
+    assert [done.findtext(f) for f in ("ResultCode", "OutOrderNo", "TotalFee", "TradeNo", "SettleTime")] == [
+        "0", "o1", "56.80", "WX1", clock().strftime("%Y-%m-%d %H:%M:%S")]
+    assert [n.text for n in done.findall("BillNos/BillNo")] == [drugs]
+    assert done.findtext("ReceiptNo").startswith(f"MZ{clock():%Y%m%d}")
+    assert settle(client, "o2", pid, [drugs], "56.80").findtext("ResultCode") == "501"
+    again = invoke(client, "4003", OutOrderNo="o1")
+    assert again.findtext("SettleID") == done.findtext("SettleID")
+    assert invoke(client, "4003", OutOrderNo="o2").findtext("ResultCode") == "101"
+
+
+def test_daily_report_lists_payments_and_refunds_on_their_days(client, clock):
+    sched = control_schedule(client, date=(clock().date() + dt.timedelta(days=2)).isoformat())
+    p1, p2 = patient(client, 1), patient(client, 2)
+    for order, pid in (("o1", p1), ("o2", p2)):
+        invoke(client, "2002", OutOrderNo=order, PatientID=pid, ScheduleID=sched["schedule_id"],
+               TimePointID=sched["slot_ids"][0])
+    paid = invoke(client, "2004", OutOrderNo="o1", TradeNo="WX-REG", PayFee="50.00")
+    at_window = invoke(client, "2004", OutOrderNo="o2")
+    first_day = clock().date()
+    clock.moment += dt.timedelta(days=1, hours=1)
+    assert invoke(client, "2006", RegID=paid.findtext("RegID")).findtext("RefundFee") == "50.00"
+    assert invoke(client, "2006", RegID=at_window.findtext("RegID")).findtext("RefundFee") == "0.00"
+    settle(client, "o3", p1, [add_bill(client, p1)], "56.80", trade_no="ALI-BILL")
+
+    def report(day: dt.date) -> list[list[str]]:
+        records = invoke(client, "5001", TradeDate=day.isoformat()).findall("Records/Record")
+        return [[r.findtext(f) for f in ("BizType", "BizID", "TradeNo", "Fee", "TradeStatus")] for r in records]
+    assert report(first_day) == [["1", paid.findtext("RegID"), "WX-REG", "50.00", "1"]]
+    assert report(clock().date()) == [["1", paid.findtext("RegID"), "WX-REG", "-50.00", "2"],
+                                      ["2", "JS00000001", "ALI-BILL", "56.80", "1"]]
+    assert invoke(client, "5001", TradeDate="20250101").findtext("ResultCode") == "901"
+
+
+def test_reset_forgets_bills(client):
+    pid = patient(client, 1)
+    add_bill(client, pid)
+    client.post("/_control/reset")
+    assert client.get("/_control/bills").json == []

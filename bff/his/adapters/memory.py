@@ -1,8 +1,9 @@
 """In-memory HIS for unit and API tests: the sandbox HIS's rules without the network.
 
 Seeded with 内科/外科 (two children each), six doctors and schedules for today .. today+7
-released at 07:00 seven days before. Test helpers: add_schedule, set_down, fail_next (also
-"work done, reply lost"), advance_queue, stats, calls; pass ``now`` to control time.
+released at 07:00 seven days before. Test helpers: add_schedule, add_bill, cancel_bill,
+pay_bill_at_window, set_down, fail_next (also "work done, reply lost"), advance_queue, stats,
+calls; pass ``now`` to control time.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import functools
 import re
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from bff.his import port
@@ -71,12 +72,22 @@ class _Lock:
 
 
 @dataclass
+class _Bill:
+    bill: port.Bill
+    state: str = "pending"  # pending / paid / cancelled
+
+
+@dataclass
 class _State:
     schedules: dict[str, _Schedule] = field(default_factory=dict)
     patients: dict[str, port.HisPatient] = field(default_factory=dict)  # by ID number
     locks: dict[str, _Lock] = field(default_factory=dict)  # by request id
     registrations: dict[str, port.Registration] = field(default_factory=dict)  # by registration id
+    paid: dict[str, tuple[str, int]] = field(default_factory=dict)  # (trade_no, fen) by registration id
     queue_nos: dict[str, int] = field(default_factory=dict)
+    bills: dict[str, _Bill] = field(default_factory=dict)  # by bill id
+    settlements: dict[str, port.BillSettlement] = field(default_factory=dict)  # by request id
+    journal: list[port.HisPaymentRecord] = field(default_factory=list)  # money taken and given back
     window: dt.date | None = None
 
 
@@ -347,7 +358,13 @@ class MemoryHis(HisPort):
                            lk.slot_id, held.patient_id, lk.visit_no, lk.fee)
         held.state = "confirmed"
         self._s.registrations[reg.registration_id] = reg
+        if trade_no:
+            self._s.paid[reg.registration_id] = (trade_no, paid_fee or lk.fee)
+            self._record("registration", reg.registration_id, trade_no, paid_fee or lk.fee, "paid")
         return reg
+
+    def _record(self, kind: str, record_id: str, trade_no: str, amount: int, status: str) -> None:
+        self._s.journal.append(port.HisPaymentRecord(kind, record_id, trade_no, amount, self.now(), status))
 
     @_operation
     def query_registration(self, request_id: str) -> port.Registration | None:
@@ -370,6 +387,9 @@ class MemoryHis(HisPort):
             raise HisRejected(port.NOT_CANCELLABLE, "已签到就诊，不能退号", "302")
         self._s.registrations[registration_id] = replace(reg, status="cancelled")
         self._slot(reg.schedule_id, reg.slot_id).used -= 1
+        if registration_id in self._s.paid:  # 退号退费: what was taken for it goes back
+            trade_no, taken = self._s.paid[registration_id]
+            self._record("registration", registration_id, trade_no, -taken, "refunded")
 
     @_operation
     def check_in(self, registration_id: str) -> port.CheckIn:
@@ -398,3 +418,94 @@ class MemoryHis(HisPort):
         current = min(sched.next_queue_no - 1, by_time + sched.queue_advance)
         ahead = max(0, queue_no - current - 1)
         return port.QueueStatus(registration_id, queue_no, current, ahead, ahead * AVG_MINUTES_PER_PATIENT)
+
+    # -- outpatient bills (门诊缴费) ------------------------------------------------------------
+
+    def add_bill(self, his_patient_id: str, title: str, amount: int, items: Sequence[port.BillItem] = (),
+                 department: str = "", doctor_name: str = "") -> str:
+        """Add a pending fee like the sandbox's /_control/bills; items default to one line named by title."""
+        with self._lock:
+            if not any(p.his_patient_id == his_patient_id for p in self._s.patients.values()):
+                raise ValueError(f"unknown patient {his_patient_id}")
+            items = tuple(items) or (port.BillItem(_item_name(title), amount, "1次", _category(title)),)
+            if amount <= 0 or sum(i.amount for i in items) != amount:
+                raise ValueError("amount must be positive and the sum of the items")
+            last = max((r for r in self._s.registrations.values() if r.his_patient_id == his_patient_id),
+                       key=lambda r: r.registration_id, default=None)
+            sched = self._s.schedules[last.schedule_id] if last else None
+            dept = next((d.name for d in DEPARTMENTS if sched and d.code == sched.department_code), "门诊部")
+            bill_id = f"FY{len(self._s.bills) + 1:08d}"
+            self._s.bills[bill_id] = _Bill(port.Bill(
+                bill_id, his_patient_id, title, department or dept, amount, self.now(), items,
+                doctor_name or (sched.doctor.name if sched else "")))
+            return bill_id
+
+    def cancel_bill(self, bill_id: str) -> None:
+        """The doctor withdrew the order (作废): the bill is no longer payable."""
+        with self._lock:
+            self._s.bills[bill_id].state = "cancelled"
+
+    def pay_bill_at_window(self, bill_id: str) -> None:
+        """The patient paid this bill at the hospital's window (not through us)."""
+        with self._lock:
+            self._s.bills[bill_id].state = "paid"
+
+    @_operation
+    def list_pending_bills(self, his_patient_id: str) -> list[port.Bill]:
+        """Unpaid, not cancelled bills of a patient, oldest first."""
+        if not any(p.his_patient_id == his_patient_id for p in self._s.patients.values()):
+            raise HisRejected(port.PATIENT_INVALID, "患者档案不存在", "102")
+        return [b.bill for b in self._s.bills.values()
+                if b.bill.his_patient_id == his_patient_id and b.state == "pending"]
+
+    @_operation
+    def settle_bills(self, request_id: str, his_patient_id: str, bill_ids: list[str], trade_no: str,
+                     amount: int) -> port.BillSettlement:
+        """Mark the bills paid by trade_no; the same request_id again answers the same settlement."""
+        done = self._s.settlements.get(request_id)
+        if done:
+            return done
+        ids = list(dict.fromkeys(bill_ids))
+        if not ids or not trade_no:
+            raise HisRejected(port.REJECTED, "缺少缴费单号或支付流水号", "901")
+        bills = [self._s.bills.get(i) for i in ids]
+        if any(b is None or b.bill.his_patient_id != his_patient_id for b in bills):
+            raise HisRejected(port.NOT_FOUND, "缴费单不存在", "101")
+        if any(b.state == "paid" for b in bills):
+            raise HisRejected(port.BILL_PAID, "缴费单已缴费，请勿重复缴费", "501")
+        if any(b.state == "cancelled" for b in bills) or sum(b.bill.amount for b in bills) != amount:
+            raise HisRejected(port.BILL_CHANGED, "缴费单已变更，请刷新后重新缴费", "502")
+        for b in bills:
+            b.state = "paid"
+        seq = len(self._s.settlements) + 1
+        now = self.now()
+        done = port.BillSettlement(f"JS{seq:08d}", request_id, his_patient_id, tuple(ids), amount,
+                                   f"MZ{now:%Y%m%d}{seq:06d}", trade_no, now)
+        self._s.settlements[request_id] = done
+        self._record("bills", done.settlement_id, trade_no, amount, "paid")
+        return done
+
+    @_operation
+    def query_settlement(self, request_id: str) -> port.BillSettlement | None:
+        """The settlement committed for request_id, or None."""
+        return self._s.settlements.get(request_id)
+
+    @_operation
+    def list_payment_records(self, date: dt.date) -> list[port.HisPaymentRecord]:
+        """Payments and refunds of that day (hospital time), in time order."""
+        return sorted((r for r in self._s.journal if r.at.astimezone(HOSPITAL_TZ).date() == date),
+                      key=lambda r: r.at)
+
+
+def _item_name(title: str) -> str:
+    """The fee item a bill without items stands for: "检验：血常规" -> "血常规"."""
+    return title.split("：", 1)[-1].strip() or title
+
+
+def _category(title: str) -> str:
+    """The fee category (费用类别) a bill's title implies."""
+    for key, category in (("西药", "西药费"), ("中成药", "中成药费"), ("中草药", "中草药费"), ("检验", "化验费"),
+                          ("检查", "检查费"), ("治疗", "治疗费"), ("材料", "材料费")):
+        if key in title:
+            return category
+    return "其他费"

@@ -2,8 +2,9 @@
 
 A per-hospital YAML mapping (see ``bff/his/mappings/sandbox.yaml``) says which transaction
 code serves each port operation, how our arguments become request fields, where the reply
-records are and how their fields become our dataclass fields, and which hospital result
-codes mean which canonical :class:`HisRejected` code. A new hospital is a new YAML file.
+records are and how their fields become our dataclass fields (lists of values and nested
+records, e.g. a bill's items, included), and which hospital result codes mean which canonical
+:class:`HisRejected` code. A new hospital is a new YAML file.
 
 The zeep client is built lazily (first call), once, under a lock, so the BFF starts while
 the HIS is down. Every failure becomes :class:`HisUnavailable` (timeouts, connection errors,
@@ -13,8 +14,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import logging
 import threading
+import typing
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -29,10 +32,13 @@ from zeep.transports import Transport
 
 from bff.his import port
 from bff.his.port import (
+    Bill,
+    BillSettlement,
     CheckIn,
     Department,
     Doctor,
     HisPatient,
+    HisPaymentRecord,
     HisPort,
     HisRejected,
     HisUnavailable,
@@ -50,11 +56,12 @@ OPERATIONS = (
     "ping", "list_departments", "list_doctors", "list_schedules", "get_schedule", "list_slots",
     "find_or_create_patient", "lock_slot", "unlock_slot", "confirm_registration",
     "query_registration", "cancel_registration", "check_in", "queue_status",
+    "list_pending_bills", "settle_bills", "query_settlement", "list_payment_records",
 )
 CANONICAL_CODES = {
     port.SLOT_FULL, port.NOT_RELEASED, port.SCHEDULE_STOPPED, port.NOT_FOUND, port.LOCK_EXPIRED,
     port.PATIENT_INVALID, port.DUPLICATE_REGISTRATION, port.ALREADY_CANCELLED, port.NOT_CANCELLABLE,
-    port.CHECKIN_NOT_ALLOWED, port.REJECTED,
+    port.CHECKIN_NOT_ALLOWED, port.BILL_PAID, port.BILL_CHANGED, port.REJECTED,
 }
 TRUE_TEXTS = {"1", "true", "y", "yes", "是"}
 NETWORK_ERRORS = (zeep.exceptions.Error, requests.RequestException, OSError, etree.LxmlError)
@@ -118,9 +125,80 @@ class Codec:
         return str(spec.get("map", {}).get(text, text))
 
 
-def _spec(value: str | dict) -> dict:
-    """A field spec in its long form: {field, type, map}."""
-    return {"field": value} if isinstance(value, str) else dict(value)
+def _spec(value: str | dict, nested: bool = True) -> dict:
+    """A field spec in its long form: {field, type, map, separator} or {records, fields}."""
+    spec = {"field": value} if isinstance(value, str) else dict(value)
+    if "records" in spec and nested:
+        return {"records": spec["records"], "fields": {k: _spec(v) for k, v in (spec.get("fields") or {}).items()}}
+    if "field" not in spec:
+        raise ValueError(f"mapping field spec {value!r} names no field (or records)")
+    return spec
+
+
+def _item_spec(spec: dict) -> dict:
+    """The spec of one value of a ``type: list`` field."""
+    return {**spec, "type": spec.get("item_type", "str")}
+
+
+def _append(root: etree._Element, path: str) -> etree._Element:
+    """A new element at path under root, e.g. ``BillNos/BillNo``, reusing the parents already there."""
+    *parents, leaf = path.split("/")
+    node = root
+    for tag in parents:
+        child = node.find(tag)
+        node = child if child is not None else etree.SubElement(node, tag)
+    return etree.SubElement(node, leaf)
+
+
+def write_field(codec: Codec, root: etree._Element, spec: dict, value: Any) -> None:
+    """Put one request value under root: a list as repeated elements or one joined text."""
+    if spec.get("type") != "list":
+        _append(root, spec["field"]).text = codec.encode(value, spec)
+        return
+    texts = [codec.encode(v, _item_spec(spec)) for v in value]
+    if "separator" in spec:
+        _append(root, spec["field"]).text = spec["separator"].join(texts)
+    else:
+        for text in texts:
+            _append(root, spec["field"]).text = text
+
+
+def read_fields(codec: Codec, node: etree._Element, fields: dict) -> dict:
+    """Our values from a record element; nested records become lists of dicts, lists tuples."""
+    return {key: _read(codec, node, spec) for key, spec in fields.items()}
+
+
+def _read(codec: Codec, node: etree._Element, spec: dict) -> Any:
+    if "records" in spec:
+        return [read_fields(codec, child, spec["fields"]) for child in node.findall(spec["records"])]
+    if spec.get("type") != "list":
+        return codec.decode(node.findtext(spec["field"]), spec)
+    if "separator" in spec:
+        texts = (node.findtext(spec["field"]) or "").split(spec["separator"])
+    else:
+        texts = [n.text for n in node.findall(spec["field"])]
+    values = (codec.decode(text, _item_spec(spec)) for text in texts)
+    return tuple(v for v in values if v is not None)
+
+
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def construct(cls: type, values: dict) -> Any:
+    """cls from decoded values: absent ones take the defaults, nested records their field's item type."""
+    hints, kwargs = _hints(cls), {}
+    for key, value in values.items():
+        if key not in hints or value is None or value in ((), []):
+            continue
+        if isinstance(value, list):  # nested records: the field is tuple[ItemClass, ...]
+            item_cls = next(iter(typing.get_args(hints[key])), None)
+            if not dataclasses.is_dataclass(item_cls):
+                raise TypeError(f"{cls.__name__}.{key} does not hold records")
+            value = tuple(construct(item_cls, item) for item in value)
+        kwargs[key] = value
+    return cls(**kwargs)
 
 
 class Mapping:
@@ -150,7 +228,7 @@ class Mapping:
         if not op or "code" not in op:
             raise ValueError(f"mapping lacks operations.{name}.code")
         return {"code": str(op["code"]), "records": op.get("records"), "record": op.get("record", "."),
-                "request": {k: _spec(v) for k, v in (op.get("request") or {}).items()},
+                "request": {k: _spec(v, nested=False) for k, v in (op.get("request") or {}).items()},
                 "fields": {k: _spec(v) for k, v in (op.get("fields") or {}).items()}}
 
 
@@ -209,8 +287,8 @@ class XmlWsHis(HisPort):
             etree.SubElement(root, field).text = text
         for name, spec in op["request"].items():
             value = args.get(name)
-            if value is not None and value != "":
-                etree.SubElement(root, spec["field"]).text = self.mapping.codec.encode(value, spec)
+            if value is not None and value != "" and not (isinstance(value, list | tuple) and not value):
+                write_field(self.mapping.codec, root, spec, value)
         return etree.tostring(root, encoding="unicode")
 
     def _call(self, name: str, /, **args) -> etree._Element:
@@ -251,19 +329,15 @@ class XmlWsHis(HisPort):
 
     # -- reply records ---------------------------------------------------------------------
 
-    def _fields(self, name: str, node: etree._Element) -> dict:
-        codec = self.mapping.codec
+    def _build(self, cls, name: str, node: etree._Element, /, **defaults):
         try:
-            return {key: codec.decode(node.findtext(spec["field"]), spec)
-                    for key, spec in self.mapping.ops[name]["fields"].items()}
+            found = read_fields(self.mapping.codec, node, self.mapping.ops[name]["fields"])
         except (ValueError, ArithmeticError, InvalidOperation) as exc:
             raise HisUnavailable(f"HIS reply to {name} has a malformed field") from exc
-
-    def _build(self, cls, name: str, node: etree._Element, /, **defaults):
-        values = {**defaults, **{k: v for k, v in self._fields(name, node).items() if v is not None}}
-        names = {f.name for f in dataclasses.fields(cls)}
+        # Empty values and empty lists are absent: the defaults (our own arguments) stand in.
+        found = {k: v for k, v in found.items() if v is not None and v not in ((), [])}
         try:
-            return cls(**{k: v for k, v in values.items() if k in names})
+            return construct(cls, {**defaults, **found})
         except TypeError as exc:
             raise HisUnavailable(f"HIS reply to {name} lacks fields for {cls.__name__}") from exc
 
@@ -364,3 +438,36 @@ class XmlWsHis(HisPort):
         """Where the patient stands in the doctor's queue."""
         root = self._call("queue_status", registration_id=registration_id)
         return self._one(QueueStatus, "queue_status", root, registration_id=registration_id)
+
+    def list_pending_bills(self, his_patient_id: str) -> list[Bill]:
+        """Unpaid outpatient fees of a patient; a HIS answering "no record" (NOT_FOUND) has none."""
+        try:
+            root = self._call("list_pending_bills", his_patient_id=his_patient_id)
+        except HisRejected as exc:
+            if exc.code == port.NOT_FOUND:
+                return []
+            raise
+        return self._many(Bill, "list_pending_bills", root, his_patient_id=his_patient_id)
+
+    def settle_bills(self, request_id: str, his_patient_id: str, bill_ids: list[str], trade_no: str,
+                     amount: int) -> BillSettlement:
+        """Settle the bills as paid by trade_no; idempotent by request_id."""
+        ids = list(dict.fromkeys(bill_ids))
+        sent = {"request_id": request_id, "his_patient_id": his_patient_id, "trade_no": trade_no, "amount": amount}
+        root = self._call("settle_bills", bill_ids=ids, **sent)
+        return self._one(BillSettlement, "settle_bills", root, bill_ids=tuple(ids), **sent)
+
+    def query_settlement(self, request_id: str) -> BillSettlement | None:
+        """Compensation query: the settlement committed for request_id, or None."""
+        try:
+            root = self._call("query_settlement", request_id=request_id)
+        except HisRejected as exc:
+            if exc.code == port.NOT_FOUND:
+                return None
+            raise
+        return self._one(BillSettlement, "query_settlement", root, request_id=request_id)
+
+    def list_payment_records(self, date: dt.date) -> list[HisPaymentRecord]:
+        """The HIS's payments report of one day (日结对账)."""
+        root = self._call("list_payment_records", date=date)
+        return sorted(self._many(HisPaymentRecord, "list_payment_records", root), key=lambda r: r.at)
