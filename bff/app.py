@@ -46,7 +46,19 @@ def create_app(overrides: dict | None = None, *, his=None, wx_login=None, clock=
     _install_extensions(app)
     _register_blueprints(app)
     _register_cli(app)
+    _install_celery(app)
     return app
+
+
+def _install_celery(app: Flask) -> None:
+    """With a broker configured, Celery runs the background work (and is woken when work is queued)."""
+    if not app.config.get("CELERY_BROKER_URL"):
+        return
+    from bff import tasks
+
+    tasks.init_celery(app)
+    if not app.config["JOBS_IN_PROCESS"]:
+        app.extensions["outbox_wake"] = tasks.wake_outbox
 
 
 def _install_services(app: Flask, his, wx_login, clock, gateways) -> None:
@@ -83,7 +95,12 @@ def _install_extensions(app: Flask) -> None:
 
 
 def _tune_sqlite(app: Flask) -> None:
-    """WAL and a busy timeout so concurrent requests wait for the write lock instead of failing."""
+    """WAL and a busy timeout so concurrent requests wait for the write lock instead of failing.
+
+    pysqlite begins a transaction only at the first write, so a SAVEPOINT sent first would start
+    one of its own, and releasing it would commit at once: a savepoint then begins the real
+    transaction first, so rolling back undoes it as on PostgreSQL.
+    """
     from sqlalchemy import event
 
     with app.app_context():
@@ -94,6 +111,12 @@ def _tune_sqlite(app: Flask) -> None:
             cursor.execute("PRAGMA busy_timeout=15000")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
+
+        @event.listens_for(db.engine, "savepoint")
+        def _begin_before_savepoint(connection, _name):
+            raw = connection.connection.dbapi_connection
+            if not raw.in_transaction:
+                raw.execute("BEGIN")
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -115,7 +138,7 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_cli(app: Flask) -> None:
-    from bff.cli import his_cli, jobs_cli
+    from bff.cli import his_cli, jobs_cli, payments_cli
 
-    app.cli.add_command(his_cli)
-    app.cli.add_command(jobs_cli)
+    for group in (his_cli, jobs_cli, payments_cli):
+        app.cli.add_command(group)

@@ -11,6 +11,7 @@ from bff.his.port import HisError
 
 his_cli = AppGroup("his", help="Check the connection to the hospital's HIS.")
 jobs_cli = AppGroup("jobs", help="Run background jobs once.")
+payments_cli = AppGroup("payments", help="Money: reconciliation with the gateways and the HIS.")
 
 
 @his_cli.command("check")
@@ -47,3 +48,30 @@ def recover_pending(older_than):
 
     age = dt.timedelta(seconds=older_than) if older_than is not None else recovery_age(current_app.config)
     click.echo(f"settled {recover(age)} pending bookings")
+
+
+@payments_cli.command("reconcile")
+@click.option("--date", "date_", required=True, type=click.DateTime(formats=["%Y-%m-%d"]), help="YYYY-MM-DD")
+@click.option("--dir", "directory", default=None, help="where to write the report (default RECONCILE_DIR)")
+def reconcile(date_, directory):
+    """Match the gateways' bills, the ledger and the HIS for a day; exit 1 on any difference."""
+    from bff.payments import reconcile as reconciliation
+    from payments.interface import PaymentError
+
+    try:
+        report, folder = reconciliation.run(date_.date(), directory)
+    except (HisError, PaymentError) as error:
+        click.echo(f"reconciliation could not read a source: {type(error).__name__}: {error}", err=True)
+        raise SystemExit(2) from error
+    click.echo(report.summary(), nl=False)
+    click.echo(f"report: {folder}/reconciliation.csv, {folder}/summary.txt")
+    if not report.ok:
+        raise SystemExit(1)
+
+
+@jobs_cli.command("outbox")
+def outbox_once():
+    """Run the outbox's due work once (a Celery worker or the in-process thread does this all the time)."""
+    from bff import outbox
+
+    click.echo(f"finished {outbox.run_due()} outbox items, {outbox.pending_count()} still pending")

@@ -71,6 +71,9 @@ def load() -> dict:
         "PAYMENT_NOTIFY_BASE_URL": _env("PAYMENT_NOTIFY_BASE_URL", "http://127.0.0.1:8000"),
         "REFUND_CHECK_SECONDS": _int("REFUND_CHECK_SECONDS", 60),
         "STUCK_PAYMENT_SECONDS": _int("STUCK_PAYMENT_SECONDS", 120),
+        "RECONCILE_DIR": _env("RECONCILE_DIR", os.path.abspath("var/reconciliation")),
+        # Background work in production: Celery on this broker (JOBS_IN_PROCESS=0)
+        "CELERY_BROKER_URL": _env("CELERY_BROKER_URL", _env("REDIS_URL")),
         # Infrastructure
         "REDIS_URL": _env("REDIS_URL"),
         "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URI", _env("REDIS_URL", "memory://")),

@@ -134,7 +134,7 @@ def _reschedule(message_id: int, error: Exception) -> None:
     message = db.session.get(OutboxMessage, message_id)
     delay = _backoff(_Attempt(message.attempts))
     reason = f"{type(error).__name__}: {error}"[:255]
-    level = logging.WARNING if isinstance(error, Retry | _expected_errors()) else logging.ERROR
+    level = logging.WARNING if isinstance(error, (Retry, *_expected_errors())) else logging.ERROR
     log.log(level, "outbox %s %s failed (attempt %d), again in %.0fs: %s", message.topic, message.key,
             message.attempts, delay, reason, exc_info=level == logging.ERROR)
     db.session.execute(db.update(OutboxMessage).where(OutboxMessage.id == message_id).values(

@@ -33,6 +33,9 @@ def handle(channel: str, headers, body: bytes) -> Ack:
         db.session.rollback()
         log.warning("%s notification deferred: %s", gateway.name, error.code)
         return gateway.ack(False)
+    except IntegrityError:  # the same notification, applied by a request running at the same moment
+        db.session.rollback()
+        log.info("%s notification applied concurrently by another request", gateway.name)
     outbox.kick()
     return gateway.ack(True)
 

@@ -1,0 +1,82 @@
+"""`flask payments reconcile --date D`: gather the day's three accounts, match them, write the report.
+
+Sources: each configured gateway's bill, our ledger, the HIS's payments report. The matching
+rules are in :mod:`payments.reconcile`; here we collect, write `reconciliation.csv` and
+`summary.txt` under RECONCILE_DIR/<date>/, and say whether finance has anything to look at.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+
+from flask import current_app
+
+from bff import clock
+from bff.extensions import db
+from bff.his.port import HOSPITAL_TZ
+from bff.payments import orders
+from bff.payments.models import LedgerEntry, Payment
+from bff.payments.service import gateways
+from payments.interface import BillKind
+from payments.reconcile import CapturedPayment, HisRecord, LedgerMovement, Report, reconcile
+
+log = logging.getLogger("bff.payments.reconcile")
+
+
+def day_bounds(date: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """The day in the hospital's zone, as aware datetimes [start, end)."""
+    start = dt.datetime.combine(date, dt.time(), HOSPITAL_TZ)
+    return start, start + dt.timedelta(days=1)
+
+
+def ledger_of(date: dt.date) -> list[LedgerMovement]:
+    """The day's ledger entries, as positive movements."""
+    start, end = day_bounds(date)
+    entries = db.session.execute(db.select(LedgerEntry).where(LedgerEntry.at >= start, LedgerEntry.at < end)).scalars()
+    return [LedgerMovement(BillKind.PAYMENT if e.kind == "capture" else BillKind.REFUND, e.gateway, e.out_trade_no,
+                           abs(e.amount), e.at, e.out_refund_no, e.transaction_id) for e in entries]
+
+
+def his_records_of(date: dt.date) -> list[HisRecord]:
+    """What the HIS says it took and gave back that day."""
+    his = current_app.extensions["his"]
+    return [HisRecord(r.trade_no, r.amount, r.kind, r.record_id, r.at) for r in his.list_payment_records(date)]
+
+
+def captured_for(ledger: list[LedgerMovement], his: list[HisRecord]) -> list[CapturedPayment]:
+    """Our captured payments the day's accounts speak of, and how each ended."""
+    trade_nos = {m.out_trade_no for m in ledger if m.kind == BillKind.PAYMENT} | {r.trade_no for r in his}
+    if not trade_nos:
+        return []
+    payments = db.session.execute(db.select(Payment).where(Payment.out_trade_no.in_(trade_nos),
+                                                           Payment.paid_at.is_not(None))).scalars()
+    return [CapturedPayment(p.out_trade_no, p.amount, orders.of(p.order_type).fulfilled(p),
+                            sum(r.amount for r in p.refunds if r.status != "failed")) for p in payments]
+
+
+def run(date: dt.date, directory: str | None = None) -> tuple[Report, str]:
+    """Reconcile one day and write its report; (report, the folder it was written to)."""
+    bill = [line for gateway in gateways().all() for line in gateway.download_bill(date)]
+    ledger = ledger_of(date)
+    his = his_records_of(date)
+    report = reconcile(date, bill, ledger, his, captured_for(ledger, his))
+    folder = os.path.join(directory or current_app.config["RECONCILE_DIR"], date.isoformat())
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "reconciliation.csv"), "w", encoding="utf-8-sig", newline="") as fh:
+        fh.write(report.csv())
+    with open(os.path.join(folder, "summary.txt"), "w", encoding="utf-8") as fh:
+        fh.write(report.summary())
+    level = logging.INFO if report.ok else logging.ERROR
+    log.log(level, "reconciliation %s: %d rows, %d differences", date, len(report.rows), len(report.differences),
+            extra={"date": date.isoformat(), "differences": len(report.differences)})
+    return report, folder
+
+
+def run_daily(date: dt.date | None = None) -> Report | None:
+    """Yesterday's reconciliation, once: skipped when its report was written already."""
+    date = date or clock.today() - dt.timedelta(days=1)
+    folder = os.path.join(current_app.config["RECONCILE_DIR"], date.isoformat())
+    if os.path.exists(os.path.join(folder, "summary.txt")):
+        return None
+    return run(date)[0]

@@ -1,0 +1,194 @@
+"""Reconciliation logic (对账): the gateways' bills, our ledger and the HIS's records must tell one story.
+
+Pure functions over plain records, so the rules are testable without any server:
+
+* every payment and refund in a gateway's bill is in our ledger with the same amount, and the
+  other way round (``missing_in_ledger``, ``missing_at_gateway``, ``amount_mismatch``);
+* every trade the HIS says it took is a payment we captured, for the same amount
+  (``his_unknown_trade``, ``his_amount_mismatch``), and every refund the HIS recorded is one we
+  asked for (``his_refund_not_asked``);
+* every payment we captured ended as a HIS record or a refund (``unsettled``): the money
+  invariant, captured = confirmed + refunded.
+
+Amounts are fen. A day is a day in Asia/Shanghai.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from payments.interface import BillKind, BillLine
+
+
+@dataclass(frozen=True)
+class LedgerMovement:
+    """A money movement we recorded (positive fen), keyed like the gateway's bill."""
+
+    kind: BillKind
+    gateway: str
+    out_trade_no: str
+    amount: int
+    at: dt.datetime
+    out_refund_no: str = ""
+    transaction_id: str = ""
+
+
+@dataclass(frozen=True)
+class HisRecord:
+    """What the HIS says it took (positive) or gave back (negative) for one of our trade numbers."""
+
+    trade_no: str
+    amount: int
+    kind: str  # registration / bills
+    record_id: str
+    at: dt.datetime
+
+
+@dataclass(frozen=True)
+class CapturedPayment:
+    """A payment we captured, and how it ended as far as we know."""
+
+    out_trade_no: str
+    amount: int
+    fulfilled: bool  # confirmed in the HIS by us
+    refund_asked: int  # fen we decided to refund (intent, whatever the gateway says yet)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the report: a trade or refund and what each side says of it."""
+
+    status: str  # "matched" or a difference code
+    kind: str
+    gateway: str
+    out_trade_no: str
+    out_refund_no: str = ""
+    transaction_id: str = ""
+    gateway_amount: int | None = None
+    ledger_amount: int | None = None
+    his_amount: int | None = None
+    note: str = ""
+
+
+@dataclass
+class Report:
+    """The day's reconciliation."""
+
+    date: dt.date
+    rows: list[Row] = field(default_factory=list)
+    totals: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def differences(self) -> list[Row]:
+        """Every row that is not matched."""
+        return [r for r in self.rows if r.status != "matched"]
+
+    @property
+    def ok(self) -> bool:
+        """True when every side agrees."""
+        return not self.differences
+
+    def csv(self) -> str:
+        """The rows as CSV (UTF-8 with a header)."""
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["status", "kind", "gateway", "out_trade_no", "out_refund_no", "transaction_id",
+                         "gateway_amount_fen", "ledger_amount_fen", "his_amount_fen", "note"])
+        for r in self.rows:
+            writer.writerow([r.status, r.kind, r.gateway, r.out_trade_no, r.out_refund_no, r.transaction_id,
+                             _cell(r.gateway_amount), _cell(r.ledger_amount), _cell(r.his_amount), r.note])
+        return out.getvalue()
+
+    def summary(self) -> str:
+        """A readable summary for finance: totals and every difference."""
+        t = self.totals
+        lines = [f"对账日期 {self.date.isoformat()}: {'一致' if self.ok else f'发现 {len(self.differences)} 处差异'}",
+                 f"  渠道收款 {_yuan(t.get('gateway_paid', 0))}  渠道退款 {_yuan(t.get('gateway_refunded', 0))}",
+                 f"  账本收款 {_yuan(t.get('ledger_captured', 0))}  账本退款 {_yuan(t.get('ledger_refunded', 0))}",
+                 f"  HIS 入账 {_yuan(t.get('his_paid', 0))}  HIS 退费 {_yuan(t.get('his_refunded', 0))}",
+                 f"  逐笔核对 {len(self.rows)} 笔，一致 {len(self.rows) - len(self.differences)} 笔"]
+        for r in self.differences:
+            amounts = f"渠道={_cell(r.gateway_amount)} 账本={_cell(r.ledger_amount)} HIS={_cell(r.his_amount)}"
+            lines.append(f"  差异 {r.status}: {r.kind} {r.out_refund_no or r.out_trade_no} {amounts} {r.note}".rstrip())
+        return "\n".join(lines) + "\n"
+
+
+def _cell(amount: int | None) -> str:
+    return "" if amount is None else str(amount)
+
+
+def _yuan(fen: int) -> str:
+    return f"¥{fen // 100:,}.{fen % 100:02d}" if fen >= 0 else "-" + _yuan(-fen)
+
+
+def reconcile(date: dt.date, bill: Iterable[BillLine], ledger: Iterable[LedgerMovement],
+              his: Iterable[HisRecord], captured: Iterable[CapturedPayment]) -> Report:
+    """Match the day's gateway bills, ledger movements and HIS records; list every difference."""
+    bill, ledger, his, captured = list(bill), list(ledger), list(his), list(captured)
+    report = Report(date)
+    report.rows += _gateway_against_ledger(bill, ledger)
+    report.rows += _his_against_ours(his, captured)
+    report.rows += _unsettled(captured, his)
+    report.totals = _totals(bill, ledger, his)
+    return report
+
+
+def _key(kind: BillKind, out_trade_no: str, out_refund_no: str) -> tuple[str, str]:
+    return (kind.value, out_refund_no if kind == BillKind.REFUND else out_trade_no)
+
+
+def _gateway_against_ledger(bill: list[BillLine], ledger: list[LedgerMovement]) -> list[Row]:
+    ours = {_key(m.kind, m.out_trade_no, m.out_refund_no): m for m in ledger}
+    rows, seen = [], set()
+    for line in bill:
+        key = _key(line.kind, line.out_trade_no, line.out_refund_no)
+        seen.add(key)
+        mine = ours.get(key)
+        status = "missing_in_ledger" if mine is None else "matched" if mine.amount == line.amount else "amount_mismatch"
+        rows.append(Row(status, line.kind.value, line.gateway, line.out_trade_no, line.out_refund_no,
+                        line.transaction_id, line.amount, mine.amount if mine else None))
+    for key, m in ours.items():
+        if key not in seen:
+            rows.append(Row("missing_at_gateway", m.kind.value, m.gateway, m.out_trade_no, m.out_refund_no,
+                            m.transaction_id, None, m.amount))
+    return rows
+
+
+def _his_against_ours(his: list[HisRecord], captured: list[CapturedPayment]) -> list[Row]:
+    ours = {c.out_trade_no: c for c in captured}
+    rows = []
+    for record in his:
+        mine = ours.get(record.trade_no)
+        if record.amount >= 0:
+            status = ("his_unknown_trade" if mine is None else
+                      "matched" if mine.amount == record.amount else "his_amount_mismatch")
+        else:
+            status = "his_refund_not_asked" if mine is None or mine.refund_asked < -record.amount else "matched"
+        rows.append(Row(status, f"his_{record.kind}", "his", record.trade_no, his_amount=record.amount,
+                        ledger_amount=mine.amount if mine else None, note=record.record_id))
+    return rows
+
+
+def _unsettled(captured: list[CapturedPayment], his: list[HisRecord]) -> list[Row]:
+    """Money taken that the HIS never recorded and we never gave back."""
+    in_his = {r.trade_no for r in his if r.amount > 0}
+    rows = []
+    for c in captured:
+        confirmed = c.fulfilled or c.out_trade_no in in_his
+        if not confirmed and c.refund_asked < c.amount:
+            rows.append(Row("unsettled", "payment", "", c.out_trade_no, ledger_amount=c.amount,
+                            note=f"captured, neither confirmed in the HIS nor refunded ({c.refund_asked} fen asked)"))
+    return rows
+
+
+def _totals(bill: list[BillLine], ledger: list[LedgerMovement], his: list[HisRecord]) -> dict[str, int]:
+    def total(items, kind):
+        return sum(i.amount for i in items if i.kind == kind)
+
+    return {"gateway_paid": total(bill, BillKind.PAYMENT), "gateway_refunded": total(bill, BillKind.REFUND),
+            "ledger_captured": total(ledger, BillKind.PAYMENT), "ledger_refunded": total(ledger, BillKind.REFUND),
+            "his_paid": sum(r.amount for r in his if r.amount > 0),
+            "his_refunded": -sum(r.amount for r in his if r.amount < 0)}

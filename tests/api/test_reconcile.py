@@ -1,0 +1,78 @@
+"""`flask payments reconcile`: zero differences when the money story is whole, exit 1 when one is planted."""
+from __future__ import annotations
+
+import pytest
+
+from bff.extensions import db
+from tests.api.payment_helpers import assert_money_holds, booked, gateway, notify, settle, start_payment
+from tests.conftest import login
+
+
+@pytest.fixture
+def app(make_app, tmp_path):
+    return make_app(PAYMENT_MODE="online", RECONCILE_DIR=str(tmp_path / "reconciliation"))
+
+
+def _paid_booking(app, client, headers, clock, days=1):
+    appointment, _ = booked(client, headers, clock, days)
+    payment = start_payment(client, headers, appointment["id"])
+    notify(client, gateway(app).pay(payment["out_trade_no"]))
+    settle(app)
+    return appointment, payment
+
+
+def _refunds_done(app, client):
+    dummy = gateway(app)
+    for out_refund_no in dummy.settle_refunds():
+        notify(client, dummy.refund_notification(out_refund_no))
+    settle(app)
+
+
+def _a_day_of_business(app, client, clock):
+    """A kept booking, one cancelled and refunded, one the HIS refused (refunded automatically)."""
+    alice, bob, carol = (login(client, n) for n in ("alice", "bob", "carol"))
+    _paid_booking(app, client, alice, clock)
+    cancelled, _ = _paid_booking(app, client, bob, clock, days=2)
+    client.post(f"/api/v1/appointments/{cancelled['id']}/cancel", headers=bob)
+    refused, _ = booked(client, carol, clock, days=3)
+    payment = start_payment(client, carol, refused["id"])
+    memory_his = app.extensions["his"].adapter
+    memory_his.fail_next("confirm_registration", times=2)  # the HIS is down for a while…
+    notify(client, gateway(app).pay(payment["out_trade_no"]))
+    settle(app)
+    with app.app_context():
+        from bff.appointments.models import Appointment
+
+        memory_his.unlock_slot(db.session.get(Appointment, refused["id"]).request_id)  # …and lets the hold go
+        db.session.remove()
+    settle(app)
+    _refunds_done(app, client)
+
+
+def test_a_whole_day_reconciles_with_zero_differences(app, client, clock, tmp_path):
+    _a_day_of_business(app, client, clock)
+    assert_money_holds(app)
+    result = app.test_cli_runner().invoke(args=["payments", "reconcile", "--date", clock().date().isoformat()])
+    assert result.exit_code == 0, result.output
+    assert "一致" in result.output and "差异" not in result.output
+    folder = tmp_path / "reconciliation" / clock().date().isoformat()
+    rows = (folder / "reconciliation.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert rows[0].startswith("status,kind,gateway") and len(rows) > 6
+    assert all(row.startswith("matched,") for row in rows[1:])
+
+
+def test_a_planted_difference_exits_non_zero_and_is_named(app, client, clock):
+    _a_day_of_business(app, client, clock)
+    with app.app_context():
+        from bff.payments.models import LedgerEntry, Payment
+
+        payment = db.session.execute(db.select(Payment).where(Payment.status == "paid")).scalars().first()
+        db.session.add(LedgerEntry(at=payment.paid_at, kind="refund", payment_id=payment.id, refund_id=999,
+                                   gateway=payment.gateway, out_trade_no=payment.out_trade_no,
+                                   out_refund_no="YR-PLANTED", amount=-1, order_type="appointment",
+                                   order_id=payment.order_id))
+        db.session.commit()
+        db.session.remove()
+    result = app.test_cli_runner().invoke(args=["payments", "reconcile", "--date", clock().date().isoformat()])
+    assert result.exit_code == 1
+    assert "missing_at_gateway" in result.output and "YR-PLANTED" in result.output
