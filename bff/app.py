@@ -124,6 +124,8 @@ def _register_blueprints(app: Flask) -> None:
     from bff.appointments import orders as appointment_orders
     from bff.appointments.routes import blp as appointments
     from bff.auth.routes import blp as auth
+    from bff.billing import service as billing
+    from bff.billing.routes import blp as bills
     from bff.catalog.routes import blp as catalog
     from bff.health import blp as health
     from bff.patients.routes import blp as patients
@@ -132,9 +134,10 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(health)
     app.register_blueprint(notify_blp)
-    for blueprint in (auth, patients, catalog, appointments, payments):
+    for blueprint in (auth, patients, catalog, appointments, payments, bills):
         api.register_blueprint(blueprint)
     appointment_orders.register()
+    billing.register()
 
 
 def _register_cli(app: Flask) -> None:

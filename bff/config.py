@@ -70,6 +70,7 @@ def load() -> dict:
         "PAYMENT_GATEWAYS": _env("PAYMENT_GATEWAYS", "dummy"),  # sandbox (keys in SANDBOX_KEYS_DIR) / production
         "PAYMENT_NOTIFY_BASE_URL": _env("PAYMENT_NOTIFY_BASE_URL", "http://127.0.0.1:8000"),
         "REFUND_CHECK_SECONDS": _int("REFUND_CHECK_SECONDS", 60),
+        "BILL_PAY_MINUTES": _int("BILL_PAY_MINUTES", 30),
         "STUCK_PAYMENT_SECONDS": _int("STUCK_PAYMENT_SECONDS", 120),
         "RECONCILE_DIR": _env("RECONCILE_DIR", os.path.abspath("var/reconciliation")),
         # Background work in production: Celery on this broker (JOBS_IN_PROCESS=0)
