@@ -128,20 +128,21 @@ def _register_blueprints(app: Flask) -> None:
     from bff.billing.routes import blp as bills
     from bff.catalog.routes import blp as catalog
     from bff.health import blp as health
+    from bff.kiosk.routes import blp as kiosk
     from bff.patients.routes import blp as patients
     from bff.payments.routes import blp as payments
     from bff.payments.routes import notify_blp
 
     app.register_blueprint(health)
     app.register_blueprint(notify_blp)
-    for blueprint in (auth, patients, catalog, appointments, payments, bills):
+    for blueprint in (auth, patients, catalog, appointments, payments, bills, kiosk):
         api.register_blueprint(blueprint)
     appointment_orders.register()
     billing.register()
 
 
 def _register_cli(app: Flask) -> None:
-    from bff.cli import his_cli, jobs_cli, payments_cli
+    from bff.cli import his_cli, jobs_cli, kiosk_cli, payments_cli
 
-    for group in (his_cli, jobs_cli, payments_cli):
+    for group in (his_cli, jobs_cli, payments_cli, kiosk_cli):
         app.cli.add_command(group)

@@ -12,6 +12,7 @@ from bff.his.port import HisError
 his_cli = AppGroup("his", help="Check the connection to the hospital's HIS.")
 jobs_cli = AppGroup("jobs", help="Run background jobs once.")
 payments_cli = AppGroup("payments", help="Money: reconciliation with the gateways and the HIS.")
+kiosk_cli = AppGroup("kiosk", help="Hospital kiosks allowed to take payments by face.")
 
 
 @his_cli.command("check")
@@ -75,3 +76,30 @@ def outbox_once():
     from bff import outbox
 
     click.echo(f"finished {outbox.run_due()} outbox items, {outbox.pending_count()} still pending")
+
+
+@kiosk_cli.command("add")
+@click.option("--id", "kiosk_id", required=True, help="the device id, e.g. MZ-1F-01")
+@click.option("--name", default="", help="where it stands, e.g. 门诊一楼大厅")
+def kiosk_add(kiosk_id, name):
+    """Provision a kiosk (or give it a new key); prints its key once."""
+    from bff.kiosk.auth import provision
+
+    if not 1 <= len(kiosk_id) <= 32:
+        raise click.BadParameter("1 to 32 characters", param_hint="--id")
+    click.echo(f"kiosk {kiosk_id} key (store it on the device, it is not shown again): {provision(kiosk_id, name)}")
+
+
+@kiosk_cli.command("disable")
+@click.option("--id", "kiosk_id", required=True)
+def kiosk_disable(kiosk_id):
+    """Stop accepting a kiosk's requests."""
+    from bff.extensions import db
+    from bff.kiosk.models import KioskDevice
+
+    device = db.session.get(KioskDevice, kiosk_id)
+    if device is None:
+        raise click.ClickException(f"no kiosk {kiosk_id}")
+    device.active = False
+    db.session.commit()
+    click.echo(f"kiosk {kiosk_id} disabled")

@@ -250,6 +250,14 @@ class DummyGateway(PaymentGateway, FacePayGateway):
         self.reverse(no)
         raise PaymentDeclined("用户未完成支付，交易已撤销", "USERPAYING")
 
+    def face_authinfo(self, rawdata: str, store_id: str, store_name: str, device_id: str) -> dict:
+        """WeChat face-pay's authinfo for a device's rawdata."""
+        self._enter("face_authinfo")
+        if not rawdata:
+            raise GatewayRejected("rawdata required", "PARAM_ERROR")
+        digest = hmac.new(self._secret, f"{rawdata}|{device_id}".encode(), hashlib.sha256).hexdigest()
+        return {"authinfo": f"AUTH-{digest[:32]}", "expires_in": 3600}
+
     def reverse(self, out_trade_no: str) -> None:
         """Cancel the trade, refunding it if it was paid."""
         self._enter("reverse")

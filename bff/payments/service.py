@@ -24,6 +24,8 @@ from bff.extensions import db
 from bff.payments import orders
 from bff.payments.models import PAYMENT_TRANSITIONS, LedgerEntry, Payment, Refund, new_trade_no
 from payments.interface import (
+    FacePayRequest,
+    PaymentDeclined,
     PaymentError,
     PaymentOutcomeUnknown,
     PaymentRequest,
@@ -173,6 +175,56 @@ def _request(payment: Payment, client_ip: str) -> PaymentRequest:
     return PaymentRequest(out_trade_no=payment.out_trade_no, amount=payment.amount, description=payment.description,
                           notify_url=gateways().notify_url(payment.gateway), client_ip=client_ip,
                           payer_id=payment.payer_id, expires_at=payment.expires_at)
+
+
+# -- paying by face at a kiosk ----------------------------------------------------------------------
+
+_DECLINES = {
+    "INSUFFICIENT_FUNDS": "余额不足，请更换支付方式或到窗口缴费",
+    "AUTH_CODE_INVALID": "刷脸凭证已失效，请重新刷脸",
+    "PAYMENT_DECLINED": "支付未成功，请更换支付方式或到窗口缴费",
+}
+
+
+def pay_by_face(kiosk_id: str, channel: str, auth_code: str, order_type: str, order_id: str,
+                client_ip: str) -> Payment:
+    """Charge a face code for an order at a kiosk: paid, or a clear decline (the trade is reversed)."""
+    payable = _payable(order_type, order_id, None)
+    current = live_payment(payable.order_type, payable.order_id)
+    if current is not None:
+        if current.status != "pending":
+            raise AppError("ORDER_ALREADY_PAID", 409, "该订单已支付")
+        close_trade(current)  # a payment started in the mini-program: the kiosk takes over
+        if current.status != "closed":
+            raise AppError("ORDER_ALREADY_PAID", 409, "该订单已支付")
+    gateway = gateways().for_face(channel)
+    payment = _new_payment(payable, channel, "face", gateway.name, None, kiosk_id)
+    try:
+        trade = gateway.pay_by_face(FacePayRequest(_request(payment, client_ip), auth_code, kiosk_id))
+    except PaymentDeclined as error:
+        _move(payment, "failed", failure_code=error.code)
+        db.session.commit()
+        raise AppError(error.code, 402, _DECLINES.get(error.code, _DECLINES["PAYMENT_DECLINED"])) from error
+    except PaymentOutcomeUnknown as error:
+        trade = _ask_after_unknown(payment, error)
+    record_paid(payment, trade)
+    db.session.commit()
+    outbox.kick()
+    return payment
+
+
+def _ask_after_unknown(payment: Payment, error: PaymentError) -> TradeStatus:
+    """A face-pay answer was lost: query once; still unknown stays pending for the stuck-payment job."""
+    try:
+        trade = gateways().by_name(payment.gateway).query(payment.out_trade_no)
+    except PaymentError:
+        trade = None
+    if trade is not None and trade.state == TradeState.PAID:
+        return trade
+    log.warning("face payment %s outcome unknown (%s): left to the stuck-payment job", payment.out_trade_no,
+                error.code)
+    raise AppError("PAYMENT_UNKNOWN", 503, "支付结果确认中，请稍候查询，切勿重复支付",
+                   {"payment_id": payment.id}, headers={"Retry-After": "3"}) from error
 
 
 # -- learning the money arrived ---------------------------------------------------------------------

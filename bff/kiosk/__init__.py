@@ -1,0 +1,1 @@
+"""Hospital kiosks (自助机): device authentication and payment by face."""

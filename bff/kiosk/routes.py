@@ -1,0 +1,70 @@
+"""`/api/v1/kiosk/…`: kiosks pay orders by face (WeChat 刷脸, Alipay smile-to-pay), HMAC-signed per device."""
+from flask import g, request
+from flask_smorest import Blueprint
+
+from bff.errors import AppError
+from bff.extensions import db
+from bff.kiosk import schemas
+from bff.kiosk.auth import kiosk_required
+from bff.payments import service as cashier
+from bff.payments.models import Payment
+from payments.interface import PaymentError
+
+blp = Blueprint("kiosk", __name__, url_prefix="/api/v1/kiosk", description="自助机刷脸支付")
+
+
+def _order_state(payment: Payment) -> dict:
+    """The paid order's status and receipt, as the kiosk prints it."""
+    if payment.order_type == "appointment":
+        from bff.appointments.models import Appointment
+
+        appointment = db.session.get(Appointment, payment.order_id)
+        return {"order_status": appointment.status, "receipt_no": appointment.visit_no}
+    from bff.billing.models import SettlementOrder
+
+    order = db.session.get(SettlementOrder, payment.order_id)
+    return {"order_status": order.status, "receipt_no": order.receipt_no}
+
+
+def present(payment: Payment) -> dict:
+    """A kiosk payment and where its order stands."""
+    return {"id": payment.id, "out_trade_no": payment.out_trade_no, "order_type": payment.order_type,
+            "order_id": payment.order_id, "amount": payment.amount, "channel": payment.channel,
+            "status": payment.status, "paid_at": payment.paid_at, **_order_state(payment)}
+
+
+@blp.route("/facepay/authinfo", methods=["POST"])
+@kiosk_required
+@blp.arguments(schemas.AuthInfoIn)
+@blp.response(200, schemas.AuthInfoOut)
+def face_authinfo(body):
+    """WeChat face-pay: the device's rawdata → the authinfo its face SDK needs."""
+    gateway = cashier.gateways().for_face("wechat")
+    try:
+        return gateway.face_authinfo(body["rawdata"], store_id=body["store_id"] or g.kiosk_id,
+                                     store_name=body["store_name"] or "医院自助机",
+                                     device_id=body["device_id"] or g.kiosk_id)
+    except PaymentError as error:
+        raise AppError("FACEPAY_UNAVAILABLE", 503, "刷脸支付暂时无法使用，请稍后再试或到窗口缴费") from error
+
+
+@blp.route("/facepay", methods=["POST"])
+@kiosk_required
+@blp.arguments(schemas.FacePayIn)
+@blp.response(201, schemas.KioskPaymentOut)
+def face_pay(body):
+    """Pay an order by face: paid, or a clear decline code (402) with the trade reversed."""
+    payment = cashier.pay_by_face(g.kiosk_id, body["channel"], body["auth_code"], body["order_type"],
+                                  body["order_id"], request.remote_addr or "127.0.0.1")
+    return present(payment)
+
+
+@blp.route("/payments/<int:payment_id>", methods=["GET"])
+@kiosk_required
+@blp.response(200, schemas.KioskPaymentOut)
+def kiosk_payment(payment_id):
+    """A payment this kiosk made, with its order's status once fulfilled (to print the slip)."""
+    payment = db.session.get(Payment, payment_id)
+    if payment is None or payment.kiosk_id != g.kiosk_id:
+        raise AppError("PAYMENT_NOT_FOUND", 404, "支付记录不存在")
+    return present(payment)

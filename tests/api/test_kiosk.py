@@ -1,0 +1,124 @@
+"""Kiosk face-pay: HMAC per device, no replay, paid or a clear decline, never a lost payment."""
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from bff.kiosk.auth import signature
+from tests.api.payment_helpers import assert_money_holds, booked, settle
+from tests.conftest import add_patient
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app(PAYMENT_MODE="online")
+
+
+@pytest.fixture
+def kiosk(app):
+    result = app.test_cli_runner().invoke(args=["kiosk", "add", "--id", "MZ-1F-01", "--name", "门诊一楼大厅"])
+    assert result.exit_code == 0, result.output
+    return {"id": "MZ-1F-01", "key": result.output.rsplit(" ", 1)[1].strip()}
+
+
+def signed(kiosk, path, body, *, key=None, stamp=None):
+    raw = json.dumps(body).encode()
+    stamp = str(int(time.time())) if stamp is None else stamp
+    return {"data": raw, "content_type": "application/json", "headers": {
+        "X-Kiosk-Id": kiosk["id"], "X-Kiosk-Timestamp": stamp,
+        "X-Kiosk-Signature": signature(key or kiosk["key"], "POST", path, stamp, raw)}}
+
+
+def face_pay(client, kiosk, appointment_id, auth_code="face-ok", channel="wechat"):
+    body = {"channel": channel, "auth_code": auth_code, "order_type": "appointment", "order_id": appointment_id}
+    return client.post("/api/v1/kiosk/facepay", **signed(kiosk, "/api/v1/kiosk/facepay", body))
+
+
+@pytest.mark.parametrize("channel", ["wechat", "alipay"])
+def test_a_kiosk_pays_a_booking_by_face_and_the_booking_is_confirmed(app, client, alice, clock, kiosk, channel,
+                                                                      memory_his):
+    appointment, _ = booked(client, alice, clock)
+    response = face_pay(client, kiosk, appointment["id"], channel=channel)
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["status"] == "paid" and response.get_json()["amount"] == appointment["fee"]
+    settle(app)
+    polled = client.get(f"/api/v1/kiosk/payments/{response.get_json()['id']}",
+                        headers=_signed_get(kiosk, f"/api/v1/kiosk/payments/{response.get_json()['id']}"))
+    assert polled.get_json()["order_status"] == "confirmed" and polled.get_json()["receipt_no"]
+    assert memory_his.live_registrations == 1
+    assert_money_holds(app)
+
+
+def _signed_get(kiosk, path):
+    stamp = str(int(time.time()))
+    return {"X-Kiosk-Id": kiosk["id"], "X-Kiosk-Timestamp": stamp,
+            "X-Kiosk-Signature": signature(kiosk["key"], "GET", path, stamp, b"")}
+
+
+@pytest.mark.parametrize(("code", "error"), [("face-nomoney", "INSUFFICIENT_FUNDS"),
+                                             ("face-declined", "PAYMENT_DECLINED"),
+                                             ("face-expired", "AUTH_CODE_INVALID"),
+                                             ("face-paying-forever", "PAYMENT_DECLINED")])
+def test_declines_are_clear_codes_and_take_no_money(app, client, alice, clock, kiosk, code, error):
+    appointment, _ = booked(client, alice, clock)
+    response = face_pay(client, kiosk, appointment["id"], auth_code=code)
+    assert response.status_code == 402 and response.get_json()["error"]["code"] == error
+    assert "请" in response.get_json()["error"]["message"]
+    settle(app)
+    assert client.get(f"/api/v1/appointments/{appointment['id']}", headers=alice).get_json()["status"] == \
+        "awaiting_payment"
+    assert assert_money_holds(app)["captured"] == 0
+
+
+def test_a_payer_still_confirming_is_polled_until_paid(app, client, alice, clock, kiosk):
+    appointment, _ = booked(client, alice, clock)
+    response = face_pay(client, kiosk, appointment["id"], auth_code="face-paying-2")
+    assert response.status_code == 201 and response.get_json()["status"] == "paid"
+
+
+def test_kiosk_requests_without_a_valid_fresh_signature_are_refused(app, client, alice, clock, kiosk):
+    appointment, _ = booked(client, alice, clock)
+    body = {"channel": "wechat", "auth_code": "face-ok", "order_type": "appointment", "order_id": appointment["id"]}
+    path = "/api/v1/kiosk/facepay"
+    attempts = [
+        signed(kiosk, path, body, key="not-the-key"),
+        signed(kiosk, path, body, stamp=str(int(time.time()) - 900)),
+        signed({**kiosk, "id": "UNKNOWN-01"}, path, body),
+        {"json": body, "headers": alice},  # a patient token is not a kiosk
+    ]
+    for attempt in attempts:
+        response = client.post(path, **attempt)
+        assert response.status_code == 401 and response.get_json()["error"]["code"] == "KIOSK_UNAUTHORIZED"
+    once = signed(kiosk, path, body)
+    assert client.post(path, **once).status_code == 201
+    replay = client.post(path, **once)
+    assert replay.status_code == 401
+    settle(app)
+    assert assert_money_holds(app)["captured"] == appointment["fee"]  # paid once, not twice
+
+
+def test_a_disabled_kiosk_is_refused(app, client, alice, clock, kiosk):
+    appointment, _ = booked(client, alice, clock)
+    assert app.test_cli_runner().invoke(args=["kiosk", "disable", "--id", kiosk["id"]]).exit_code == 0
+    assert face_pay(client, kiosk, appointment["id"]).status_code == 401
+
+
+def test_face_authinfo_for_a_wechat_face_device(client, kiosk):
+    body = {"rawdata": "RAW-FROM-DEVICE", "device_id": "DEV-01"}
+    response = client.post("/api/v1/kiosk/facepay/authinfo", **signed(kiosk, "/api/v1/kiosk/facepay/authinfo", body))
+    assert response.status_code == 200 and response.get_json()["authinfo"] and response.get_json()["expires_in"] > 0
+
+
+def test_a_kiosk_pays_outpatient_fees_too(app, client, alice, kiosk, memory_his):
+    patient = add_patient(client, alice)
+    bill = memory_his.add_bill(patient["his_patient_id"], "处方（西药）", 3650)
+    order = client.post("/api/v1/bills/settlements", headers=alice,
+                        json={"patient_id": patient["id"], "bill_ids": [bill]}).get_json()
+    body = {"channel": "alipay", "auth_code": "face-ok", "order_type": "bills", "order_id": order["id"]}
+    response = client.post("/api/v1/kiosk/facepay", **signed(kiosk, "/api/v1/kiosk/facepay", body))
+    assert response.status_code == 201
+    settle(app)
+    assert client.get(f"/api/v1/bills/settlements/{order['id']}", headers=alice).get_json()["status"] == "settled"
+    assert_money_holds(app)
