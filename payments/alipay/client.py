@@ -24,6 +24,7 @@ from alipay.aop.api.AlipayClientConfig import AlipayClientConfig
 from alipay.aop.api.constant.CommonConstants import ALIPAY_SDK_PYTHON_VERSION, THREAD_LOCAL
 from alipay.aop.api.constant.ParamConstants import P_SIGN, P_TIMESTAMP
 from alipay.aop.api.DefaultAlipayClient import DefaultAlipayClient
+from alipay.aop.api.exception.Exception import RequestException
 from alipay.aop.api.util.SignatureUtils import get_sign_content
 from alipay.aop.api.util.WebUtils import url_encode
 from urllib3.exceptions import NewConnectionError
@@ -99,7 +100,10 @@ class SdkClient(DefaultAlipayClient):
             "User-Agent": ALIPAY_SDK_PYTHON_VERSION,
             "log-uuid": THREAD_LOCAL.uuid,
         }
-        query_string, params = self._DefaultAlipayClient__prepare_request(request)
+        try:
+            query_string, params = self._DefaultAlipayClient__prepare_request(request)
+        except (RequestException, ValueError, TypeError, KeyError) as exc:
+            raise GatewayRejected("支付宝请求无法构造", "REQUEST_INVALID") from exc
         joiner = "&" if "?" in self.config.server_url else "?"
         raw = self._post(self.config.server_url + joiner + query_string,
                          url_encode(params, self.config.charset) if params else "", headers)

@@ -14,7 +14,7 @@ from alipay.aop.api.request.AlipayTradeCancelRequest import AlipayTradeCancelReq
 from alipay.aop.api.request.AlipayTradePayRequest import AlipayTradePayRequest
 
 from payments.alipay.errors import SUCCESS, WAITING_FOR_PAYER
-from payments.alipay.money import fen_to_yuan
+from payments.alipay.money import yuan_of
 from payments.interface import (
     FacePayGateway,
     FacePayRequest,
@@ -39,7 +39,7 @@ class FacePay(FacePayGateway):
         model = AlipayTradePayModel()
         model.out_trade_no, model.scene, model.auth_code = payment.out_trade_no, "security_code", request.auth_code
         model.product_code, model.subject = FACE_PRODUCT, payment.description[:256]
-        model.total_amount = fen_to_yuan(payment.amount)
+        model.total_amount = yuan_of(payment.amount)
         if request.device_id:
             model.terminal_id = request.device_id[:32]
         sdk_request = AlipayTradePayRequest(biz_model=model)

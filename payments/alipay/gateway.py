@@ -33,7 +33,7 @@ from payments.alipay.client import SdkClient, make_config
 from payments.alipay.errors import REFUND_ERRORS, SUCCESS, error_for
 from payments.alipay.facepay import FacePay
 from payments.alipay.keys import load_alipay_public_key, load_app_key, make_signer
-from payments.alipay.money import fen_to_yuan, format_time, parse_time
+from payments.alipay.money import format_time, parse_time, yuan_of
 from payments.alipay.trades import refund_from_query, trade_status
 from payments.interface import (
     Ack,
@@ -54,6 +54,7 @@ from payments.interface import (
 )
 
 PRODUCTION_URL = "https://openapi.alipay.com/gateway.do"
+
 MINI_PROGRAM_PRODUCT = "JSAPI_PAY"
 
 
@@ -94,13 +95,15 @@ class AlipayGateway(FacePay, PaymentGateway):
             raise GatewayRejected("支付宝小程序支付需要买家 ID", "BUYER_ID_MISSING")
         model = AlipayTradeCreateModel()
         model.out_trade_no, model.subject = request.out_trade_no, request.description[:256]
-        model.total_amount, model.product_code = fen_to_yuan(request.amount), MINI_PROGRAM_PRODUCT
+        model.total_amount, model.product_code = yuan_of(request.amount), MINI_PROGRAM_PRODUCT
         # Alipay user ids are 2088 + 12 digits; newer apps get an OpenID-style buyer_open_id instead.
         if request.payer_id.startswith("2088") and request.payer_id.isdigit():
             model.buyer_id = request.payer_id
         else:
             model.buyer_open_id = request.payer_id
         if request.expires_at:
+            if request.expires_at.tzinfo is None:
+                raise GatewayRejected("过期时间须带时区", "EXPIRES_AT_NAIVE")
             model.time_expire = format_time(request.expires_at)
         if request.attach:
             model.passback_params = quote(request.attach)
@@ -137,7 +140,7 @@ class AlipayGateway(FacePay, PaymentGateway):
         """``alipay.trade.refund`` with out_request_no = out_refund_no, so asking again is safe."""
         model = AlipayTradeRefundModel()
         model.out_trade_no, model.out_request_no = request.out_trade_no, request.out_refund_no
-        model.refund_amount = fen_to_yuan(request.amount)
+        model.refund_amount = yuan_of(request.amount)
         if request.reason:
             model.refund_reason = request.reason[:256]
         data = self._call(AlipayTradeRefundRequest(biz_model=model), REFUND_ERRORS)

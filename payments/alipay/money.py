@@ -11,6 +11,8 @@ import re
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from payments.interface import GatewayRejected
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 _YUAN = re.compile(r"^(0|[1-9][0-9]{0,11})(\.[0-9]{1,2})?$")
@@ -21,6 +23,16 @@ def fen_to_yuan(fen: int) -> str:
     if isinstance(fen, bool) or not isinstance(fen, int) or fen < 0:
         raise ValueError(f"an amount in fen must be a non-negative int, not {fen!r}")
     return f"{fen // 100}.{fen % 100:02d}"
+
+
+def yuan_of(fen: int) -> str:
+    """Our fen as Alipay's yuan text; GatewayRejected for an amount Alipay cannot take (not a positive int)."""
+    try:
+        if fen <= 0:
+            raise ValueError("not positive")
+        return fen_to_yuan(fen)
+    except (TypeError, ValueError) as exc:
+        raise GatewayRejected("金额无效", "AMOUNT_INVALID") from exc
 
 
 def yuan_to_fen(text: str) -> int:

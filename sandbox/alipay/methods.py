@@ -56,7 +56,10 @@ def notify(box, trade: Trade, extra: dict | None = None, delay: float = 0.0) -> 
 
 def _trade_args(box, biz: dict, params: dict) -> dict:
     _required(biz, "out_trade_no", "total_amount", "subject")
-    return {"out_trade_no": str(biz["out_trade_no"]), "total": _amount(biz, "total_amount"),
+    total = _amount(biz, "total_amount")
+    if not 1 <= total <= 100_000_000_00:  # Alipay takes 0.01 to 100,000,000.00 yuan
+        raise BizError("ACQ.INVALID_PARAMETER", "参数无效: total_amount")
+    return {"out_trade_no": str(biz["out_trade_no"]), "total": total,
             "subject": str(biz["subject"]), "app_id": params["app_id"], "seller_id": box.seller_id,
             "notify_url": params.get("notify_url", ""), "passback_params": str(biz.get("passback_params") or "")}
 

@@ -111,3 +111,13 @@ def test_an_expired_trade_is_closed(gateway, alipay):
     order = _order(gateway, expires_at=dt.datetime.now(SHANGHAI) + dt.timedelta(seconds=1))
     gateway.create(order)
     wait_for(lambda: gateway.query(order.out_trade_no).state is TradeState.CLOSED, timeout=3)
+
+
+def test_amounts_alipay_cannot_take_are_refused_before_sending(gateway, alipay):
+    for amount in (0, -100):
+        with pytest.raises(GatewayRejected) as caught:
+            gateway.create(_order(gateway, amount=amount))
+        assert caught.value.gateway_code == "AMOUNT_INVALID"
+    with pytest.raises(GatewayRejected):
+        gateway.create(_order(gateway, expires_at=dt.datetime(2030, 1, 1)))  # naive: which 09:00?
+    assert alipay.get("trades")["trades"] == []
