@@ -111,3 +111,16 @@ def test_control_pay_needs_a_waiting_trade(client, keys):
     assert client.post("/_control/pay", json={"out_trade_no": "T3", "result": "decline"}).get_json()["status"] == \
         "TRADE_CLOSED"
     assert client.post("/_control/pay", json={"out_trade_no": "T3", "result": "success"}).status_code == 409
+
+
+def test_bill_links_serve_the_zip_and_nothing_else(client, keys):
+    answer, _ = _call(client, keys, _params(keys, "alipay.data.dataservice.bill.downloadurl.query",
+                                            {"bill_type": "trade", "bill_date": now().date().isoformat()}))
+    url = answer["bill_download_url"]
+    assert url.startswith("http://localhost/downloadBillFile.resource?")
+    reply = client.get(url.removeprefix("http://localhost"))
+    assert reply.status_code == 200 and reply.data[:2] == b"PK"
+    assert client.get("/downloadBillFile.resource?token=guessed").status_code == 403
+    future, _ = _call(client, keys, _params(keys, "alipay.data.dataservice.bill.downloadurl.query",
+                                            {"bill_type": "trade", "bill_date": "2999-01-01"}))
+    assert future["sub_code"] == "isp.bill_not_exist"

@@ -67,7 +67,7 @@ def test_the_sdk_timestamp_is_local_time_and_refused_ours_is_shanghai(gateway, a
         with pytest.raises(TradeNotFound):  # the same request signed by our client passes the gateway's checks
             gateway.query("T-x")
     finally:
-        monkeypatch.delenv("TZ")
+        monkeypatch.undo()
         time.tzset()
 
 
