@@ -30,7 +30,8 @@ class BffFlask(Flask):
     session_interface = NoCookieSessions()
 
 
-def create_app(overrides: dict | None = None, *, his=None, wx_login=None, clock=None, gateways=None) -> Flask:
+def create_app(overrides: dict | None = None, *, his=None, wx_login=None, clock=None, gateways=None,
+               health_card=None) -> Flask:
     """Build the BFF; tests pass overrides and in-process fakes for the HIS, WeChat, the gateways, the clock."""
     app = BffFlask("bff")
     app.config.update(settings.load())
@@ -42,7 +43,7 @@ def create_app(overrides: dict | None = None, *, his=None, wx_login=None, clock=
                       RATELIMIT_STORAGE_URI=app.config["RATELIMIT_STORAGE_URI"])
     if not app.testing:
         logs.configure(app.config["LOG_LEVEL"])
-    _install_services(app, his, wx_login, clock, gateways)
+    _install_services(app, his, wx_login, clock, gateways, health_card)
     _install_extensions(app)
     _register_blueprints(app)
     _register_cli(app)
@@ -61,13 +62,14 @@ def _install_celery(app: Flask) -> None:
         app.extensions["outbox_wake"] = tasks.wake_outbox
 
 
-def _install_services(app: Flask, his, wx_login, clock, gateways) -> None:
+def _install_services(app: Flask, his, wx_login, clock, gateways, health_card) -> None:
     from bff import bootstrap
 
     app.extensions["data_cipher"] = DataCipher(app.config["DATA_KEY"])
     app.extensions["his"] = his if his is not None else bootstrap.build_his(app.config)
     app.extensions["wx_login"] = wx_login if wx_login is not None else bootstrap.build_wx_login(app.config)
     app.extensions["payment_gateways"] = gateways if gateways is not None else bootstrap.build_gateways(app.config)
+    app.extensions["health_card"] = health_card if health_card is not None else bootstrap.build_health_card(app.config)
     if clock is not None:
         app.extensions["clock"] = clock
 
@@ -128,21 +130,23 @@ def _register_blueprints(app: Flask) -> None:
     from bff.billing.routes import blp as bills
     from bff.catalog.routes import blp as catalog
     from bff.health import blp as health
+    from bff.health_cards.routes import blp as health_cards
     from bff.kiosk.routes import blp as kiosk
     from bff.patients.routes import blp as patients
     from bff.payments.routes import blp as payments
     from bff.payments.routes import notify_blp
+    from bff.staff.routes import blp as staff
 
     app.register_blueprint(health)
     app.register_blueprint(notify_blp)
-    for blueprint in (auth, patients, catalog, appointments, payments, bills, kiosk):
+    for blueprint in (auth, patients, catalog, appointments, payments, bills, kiosk, health_cards, staff):
         api.register_blueprint(blueprint)
     appointment_orders.register()
     billing.register()
 
 
 def _register_cli(app: Flask) -> None:
-    from bff.cli import his_cli, jobs_cli, kiosk_cli, payments_cli
+    from bff.cli import his_cli, jobs_cli, kiosk_cli, payments_cli, staff_cli
 
-    for group in (his_cli, jobs_cli, payments_cli, kiosk_cli):
+    for group in (his_cli, jobs_cli, payments_cli, kiosk_cli, staff_cli):
         app.cli.add_command(group)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from bff.auth.wechat import WxLogin
 from bff.his.port import HisPort
 from bff.his.resilience import ResilientHis
+from health_card.client import HealthCardClient
 from payments.registry import Gateways
 
 
@@ -41,3 +42,11 @@ def build_gateways(config: dict) -> Gateways:
                         notify_base_url=config["PAYMENT_NOTIFY_BASE_URL"],
                         channel_of={wechat.name: "wechat", alipay.name: "alipay"})
     raise RuntimeError(f"unknown PAYMENT_GATEWAYS {name!r} (known: dummy)")
+
+
+def build_health_card(config: dict) -> HealthCardClient:
+    """The health card platform client of this hospital's application."""
+    return HealthCardClient(config["HEALTH_CARD_API_BASE"], config["HEALTH_CARD_APP_ID"],
+                            config["HEALTH_CARD_APP_SECRET"], config["HEALTH_CARD_HOSPITAL_ID"],
+                            timeout=config["HEALTH_CARD_TIMEOUT_SECONDS"],
+                            hospital_name=config["HEALTH_CARD_HOSPITAL_NAME"])

@@ -73,6 +73,18 @@ def load() -> dict:
         "BILL_PAY_MINUTES": _int("BILL_PAY_MINUTES", 30),
         "STUCK_PAYMENT_SECONDS": _int("STUCK_PAYMENT_SECONDS", 120),
         "RECONCILE_DIR": _env("RECONCILE_DIR", os.path.abspath("var/reconciliation")),
+        # Electronic health card platform
+        "HEALTH_CARD_API_BASE": _env("HEALTH_CARD_API_BASE", "http://127.0.0.1:8105"),
+        "HEALTH_CARD_APP_ID": _env("HEALTH_CARD_APP_ID", "hc-sandbox-appid"),
+        "HEALTH_CARD_APP_SECRET": _env("HEALTH_CARD_APP_SECRET", "hc-sandbox-secret"),
+        "HEALTH_CARD_HOSPITAL_ID": _env("HEALTH_CARD_HOSPITAL_ID", "10001"),
+        "HEALTH_CARD_HOSPITAL_NAME": _env("HEALTH_CARD_HOSPITAL_NAME", "医桥示范医院"),
+        "HEALTH_CARD_TIMEOUT_SECONDS": _float("HEALTH_CARD_TIMEOUT_SECONDS", 5.0),
+        # Staff accounts
+        "STAFF_TOKEN_TTL_SECONDS": _int("STAFF_TOKEN_TTL_SECONDS", 1800),
+        "STAFF_MAX_FAILED_LOGINS": _int("STAFF_MAX_FAILED_LOGINS", 5),
+        "STAFF_LOCKOUT_MINUTES": _int("STAFF_LOCKOUT_MINUTES", 15),
+        "STAFF_LOGIN_RATE_LIMIT": _env("STAFF_LOGIN_RATE_LIMIT", "30/minute"),
         # Background work in production: Celery on this broker (JOBS_IN_PROCESS=0)
         "CELERY_BROKER_URL": _env("CELERY_BROKER_URL", _env("REDIS_URL")),
         # Infrastructure
@@ -95,5 +107,9 @@ def check_production(config: dict) -> None:
         problems.append("DATA_KEY must be set (32 random bytes, base64)")
     if config.get("WX_SECRET") in (None, "", "wx-sandbox-secret"):
         problems.append("WX_SECRET must be the mini-program's AppSecret")
+    if config.get("HEALTH_CARD_APP_SECRET") in (None, "", "hc-sandbox-secret"):
+        problems.append("HEALTH_CARD_APP_SECRET must be the hospital's health card platform secret")
+    if "dummy" in str(config.get("PAYMENT_GATEWAYS", "")):
+        problems.append("PAYMENT_GATEWAYS must name real gateways (the dummy one takes no money)")
     if problems:
         raise RuntimeError("refusing to start in production: " + "; ".join(problems))

@@ -7,6 +7,8 @@ import pytest
 
 from tests.fakes import FakeClock, FakeWxLogin, resident_id
 
+pytest_plugins = ["tests.integration.healthcard_platform"]  # the platform simulator, for any layer that needs it
+
 _ids = itertools.count(1)
 
 TEST_CONFIG = {
@@ -64,10 +66,10 @@ def make_app(tmp_path, his, clock):
 
     from bff.app import create_app
 
-    def build(**overrides):
+    def build(health_card=None, **overrides):
         config = {**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/bff-{next(_ids)}.sqlite3",
                   **overrides}
-        app = create_app(config, his=his, wx_login=FakeWxLogin(), clock=clock)
+        app = create_app(config, his=his, wx_login=FakeWxLogin(), clock=clock, health_card=health_card)
         with app.app_context():
             upgrade(directory="migrations")
         return app

@@ -12,15 +12,19 @@ import logging
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
-from bff import clock
+from bff import clock, outbox
+from bff.appointments import service as booking
 from bff.appointments import state
 from bff.appointments.models import Appointment
 from bff.errors import AppError
 from bff.extensions import db
+from bff.health_cards import service as health_cards
+from bff.health_cards.service import payment_channel
 from bff.his import port
 from bff.his.port import HisRejected, HisUnavailable
 from bff.payments import orders
 from bff.payments import service as cashier
+from health_card.codes import Scene
 
 log = logging.getLogger("bff.appointments")
 
@@ -126,7 +130,11 @@ def _confirm_paid(appointment: Appointment, payment) -> None:
     state.move(appointment, "confirmed", f"registered in HIS, paid by {payment.out_trade_no}",
                registration_id=registration.registration_id,
                visit_no=registration.visit_no or appointment.visit_no)
+    booking.report_booking(appointment)
+    health_cards.report_use(appointment.patient_id, Scene.PAYMENT, payment_channel(payment),
+                            f"payment:{payment.id}", department=appointment.department_code)
     db.session.commit()
+    outbox.kick()
     invalidate = getattr(_his(), "invalidate_slots", None)
     if invalidate:
         invalidate(appointment.schedule_id)

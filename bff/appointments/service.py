@@ -20,11 +20,13 @@ from bff.appointments.models import Appointment
 from bff.catalog import service as catalog
 from bff.errors import AppError
 from bff.extensions import db
+from bff.health_cards import service as health_cards
 from bff.his import port
 from bff.his.port import HisError, HisRejected, HisUnavailable
 from bff.his.resilience import CircuitOpen
 from bff.patients import service as patients
 from bff.payments import service as cashier
+from health_card.codes import CardChannel, Scene
 from payments.interface import PaymentError
 
 log = logging.getLogger("bff.appointments")
@@ -217,8 +219,15 @@ def _mark_confirmed(appointment: Appointment, registration: port.Registration, l
         db.session.rollback()
         _cancel_orphan(registration)
         raise HisUnavailable("booking was settled while the HIS answered") from None
+    report_booking(appointment)
     db.session.commit()
     _his_invalidate(appointment.schedule_id)
+
+
+def report_booking(appointment: Appointment) -> None:
+    """Queue the health card usage report of a confirmed booking (caller commits)."""
+    health_cards.report_use(appointment.patient_id, Scene.BOOKING, CardChannel.MINI_PROGRAM,
+                            f"booking:{appointment.id}", department=appointment.department_code)
 
 
 def _cancel_orphan(registration: port.Registration) -> None:
@@ -323,7 +332,10 @@ def check_in(user_id: int, appointment_id: str) -> Appointment:
     except state.TransitionLost:
         db.session.rollback()
         return get_for(user_id, appointment_id)
+    health_cards.report_use(appointment.patient_id, Scene.CHECK_IN, CardChannel.MINI_PROGRAM,
+                            f"checkin:{appointment.id}", department=appointment.department_code)
     db.session.commit()
+    outbox.kick()
     return appointment
 
 

@@ -13,15 +13,17 @@ import logging
 
 from flask import current_app
 
-from bff import clock
+from bff import clock, outbox
 from bff.billing.models import SETTLEMENT_TRANSITIONS, SettlementOrder
 from bff.errors import AppError
 from bff.extensions import db
+from bff.health_cards import service as health_cards
 from bff.his import port
 from bff.his.port import HisRejected, HisUnavailable
 from bff.patients import service as patients
 from bff.payments import orders
 from bff.payments import service as cashier
+from health_card.codes import Scene
 
 log = logging.getLogger("bff.billing")
 
@@ -148,7 +150,10 @@ class BillOrders(orders.OrderType):
                 raise
         _move(order, "settled", receipt_no=settlement.receipt_no, his_settlement_id=settlement.settlement_id,
               settled_at=settlement.settled_at)
+        health_cards.report_use(order.patient_id, Scene.OUTPATIENT_PAYMENT, health_cards.payment_channel(payment),
+                                f"payment:{payment.id}")
         db.session.commit()
+        outbox.kick()
 
     def refunded(self, payment) -> None:
         """The money is back: a cancelled order shows `refunded`."""

@@ -8,6 +8,8 @@ Create Date: 2026-12-02 02:36:20.087429
 from alembic import op
 import sqlalchemy as sa
 
+from bff.db_guards import append_only, drop_append_only
+
 
 # revision identifiers, used by Alembic.
 revision = '0002'
@@ -16,28 +18,10 @@ branch_labels = None
 depends_on = None
 
 
-# The ledger is append-only: the database refuses to change or delete a row, whoever asks.
-_PG_GUARD = """
-CREATE FUNCTION ledger_entries_append_only() RETURNS trigger AS $$
-BEGIN RAISE EXCEPTION 'ledger_entries is append-only'; END; $$ LANGUAGE plpgsql;
-CREATE TRIGGER ledger_entries_no_update BEFORE UPDATE OR DELETE OR TRUNCATE ON ledger_entries
-FOR EACH STATEMENT EXECUTE FUNCTION ledger_entries_append_only();
-"""
-_SQLITE_GUARDS = [
-    "CREATE TRIGGER ledger_entries_no_update BEFORE UPDATE ON ledger_entries "
-    "BEGIN SELECT RAISE(ABORT, 'ledger_entries is append-only'); END",
-    "CREATE TRIGGER ledger_entries_no_delete BEFORE DELETE ON ledger_entries "
-    "BEGIN SELECT RAISE(ABORT, 'ledger_entries is append-only'); END",
-]
-
-
 def _guard_ledger():
-    dialect = op.get_bind().dialect.name
-    if dialect == "postgresql":
-        op.execute(_PG_GUARD)
-    elif dialect == "sqlite":
-        for statement in _SQLITE_GUARDS:
-            op.execute(statement)
+    """The ledger is append-only: the database refuses to change or delete a row, whoever asks."""
+    for statement in append_only("ledger_entries", op.get_bind().dialect.name):
+        op.execute(statement)
 
 
 def upgrade():
@@ -155,9 +139,8 @@ def upgrade():
 
 
 def downgrade():
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute("DROP TRIGGER IF EXISTS ledger_entries_no_update ON ledger_entries")
-        op.execute("DROP FUNCTION IF EXISTS ledger_entries_append_only()")
+    for statement in drop_append_only("ledger_entries", op.get_bind().dialect.name):
+        op.execute(statement)
     with op.batch_alter_table('refunds', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_refunds_status'))
         batch_op.drop_index(batch_op.f('ix_refunds_payment_id'))

@@ -73,8 +73,12 @@ def test_production_refuses_default_secrets():
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
         config.check_production(settings)
     good = settings | {"SECRET_KEY": "s" * 40, "DATA_KEY": "a2V5LWtleS1rZXkta2V5LWtleS1rZXkta2V5LWtleTE=",
-                       "WX_SECRET": "real-secret"}
+                       "WX_SECRET": "real-secret", "HEALTH_CARD_APP_SECRET": "real-platform-secret",
+                       "PAYMENT_GATEWAYS": "wechatpay_v3,alipay"}
     config.check_production(good)
+    for default in ({"HEALTH_CARD_APP_SECRET": "hc-sandbox-secret"}, {"PAYMENT_GATEWAYS": "dummy"}):
+        with pytest.raises(RuntimeError, match=next(iter(default))):
+            config.check_production(good | default)
 
 
 def test_postgres_urls_name_the_psycopg_driver(monkeypatch):

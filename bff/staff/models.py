@@ -1,0 +1,49 @@
+"""Staff accounts and the append-only audit log of every staff look-up of a patient."""
+from __future__ import annotations
+
+import datetime as dt
+
+from bff.db_types import AwareDateTime
+from bff.extensions import db
+
+ROLES = ("doctor", "nurse", "registrar", "pharmacist", "admin")
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class StaffAccount(db.Model):
+    __tablename__ = "staff_accounts"
+
+    id = db.Column(db.Integer, primary_key=True)
+    username = db.Column(db.String(32), nullable=False, unique=True)
+    name = db.Column(db.String(64), nullable=False)
+    roles = db.Column(db.String(80), nullable=False)  # comma-separated, from ROLES
+    password_hash = db.Column(db.String(128), nullable=False)  # argon2id
+    active = db.Column(db.Boolean, nullable=False, default=True)
+    failed_logins = db.Column(db.Integer, nullable=False, default=0)
+    locked_until = db.Column(AwareDateTime())
+    token_version = db.Column(db.Integer, nullable=False, default=1)  # bumped to end every issued token
+    created_at = db.Column(AwareDateTime(), nullable=False, default=_utcnow)
+    last_login_at = db.Column(AwareDateTime())
+
+    @property
+    def role_list(self) -> list[str]:
+        """The account's roles."""
+        return [r for r in self.roles.split(",") if r]
+
+
+class AuditEntry(db.Model):
+    """Who looked at which patient, when and from where; never changed (database triggers refuse it)."""
+
+    __tablename__ = "staff_audit"
+
+    id = db.Column(db.Integer, primary_key=True)
+    at = db.Column(AwareDateTime(), nullable=False, default=_utcnow, index=True)
+    staff_id = db.Column(db.Integer, db.ForeignKey("staff_accounts.id"), nullable=False, index=True)
+    action = db.Column(db.String(32), nullable=False)  # scan / scan_refused / audit_read …
+    patient_id = db.Column(db.Integer, db.ForeignKey("patients.id"), index=True)
+    his_patient_id = db.Column(db.String(64))
+    detail = db.Column(db.String(255), nullable=False, default="")
+    ip = db.Column(db.String(64), nullable=False, default="")

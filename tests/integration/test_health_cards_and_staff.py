@@ -1,0 +1,192 @@
+"""Health cards and staff scanning through the BFF, against the health card platform simulator on loopback."""
+from __future__ import annotations
+
+import base64
+import datetime as dt
+
+import pytest
+
+from bff.extensions import db
+from bff.jobs import run_outbox
+from tests.api.booking_helpers import book, find_slot
+from tests.conftest import add_patient, login
+
+STAFF_PASSWORD = "Counter#2026x"
+
+
+@pytest.fixture
+def app(make_app, platform):
+    return make_app(health_card=platform.client("a"))
+
+
+@pytest.fixture
+def staff(app):
+    """Accounts of each role, and a way to log in as one."""
+    from bff.staff import service
+
+    with app.app_context():
+        for username, role in (("reg01", "registrar"), ("nurse01", "nurse"), ("admin01", "admin"),
+                               ("pharm01", "pharmacist")):
+            service.create(username, f"测试{role}", [role], STAFF_PASSWORD)
+        db.session.remove()
+
+    def as_(client, username):
+        response = client.post("/api/v1/staff/login", json={"username": username, "password": STAFF_PASSWORD})
+        assert response.status_code == 200, response.get_json()
+        return {"Authorization": "Bearer " + response.get_json()["token"]}
+
+    return as_
+
+
+def _card(client, headers, patient):
+    response = client.post("/api/v1/health-cards", headers=headers, json={"patient_id": patient["id"]})
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def _dynamic(client, headers, card):
+    response = client.get(f"/api/v1/health-cards/{card['id']}/qrcode", headers=headers)
+    assert response.status_code == 200, response.get_json()
+    return response
+
+
+def test_a_patient_gets_one_card_bound_to_their_his_record(client, alice, platform):
+    patient = add_patient(client, alice)
+    card = _card(client, alice, patient)
+    assert card["health_card_id"] and card["qr_code_text"] and card["status"] == "active"
+    assert "*" in card["patient"]["id_number_masked"] and card["patient"]["name"] == patient["name"]
+    again = client.post("/api/v1/health-cards", headers=alice, json={"patient_id": patient["id"]})
+    assert again.status_code == 200 and again.get_json()["id"] == card["id"]
+    assert [c["id"] for c in client.get("/api/v1/health-cards", headers=alice).get_json()["items"]] == [card["id"]]
+    bindings = platform.bindings()
+    assert [b["patid"] for b in bindings] == [patient["his_patient_id"]]
+
+
+def test_the_dynamic_code_is_fresh_each_time_expires_and_is_never_cached(client, alice, platform):
+    card = _card(client, alice, add_patient(client, alice))
+    first, second = _dynamic(client, alice, card), _dynamic(client, alice, card)
+    assert first.headers["Cache-Control"] == "no-store"
+    body = first.get_json()
+    assert body["qr_code_text"] != second.get_json()["qr_code_text"]
+    assert base64.b64decode(body["png"]).startswith(b"\x89PNG\r\n\x1a\n")
+    left = dt.datetime.fromisoformat(body["expires_at"]) - dt.datetime.now(dt.UTC)
+    assert dt.timedelta(seconds=30) < left <= dt.timedelta(seconds=61)
+
+
+def test_another_users_card_is_404(client, alice, bob):
+    card = _card(client, alice, add_patient(client, alice))
+    assert client.get(f"/api/v1/health-cards/{card['id']}/qrcode", headers=bob).status_code == 404
+
+
+def test_a_staff_scan_finds_the_patient_todays_booking_and_pending_orders(app, client, alice, clock, staff,
+                                                                         platform, memory_his):
+    patient = add_patient(client, alice)
+    card = _card(client, alice, patient)
+    schedule, slot = find_slot(client, alice, clock().date(), after=clock())
+    assert book(client, alice, patient["id"], schedule, slot).status_code == 201
+    memory_his.add_bill(patient["his_patient_id"], "检验：血常规", 2500)
+    code = _dynamic(client, alice, card).get_json()["qr_code_text"]
+    registrar = staff(client, "reg01")
+    response = client.post("/api/v1/staff/scan", headers=registrar, json={"qr_code_text": code, "scene": "010101"})
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert body["patient"]["his_patient_id"] == patient["his_patient_id"]
+    assert body["patient"]["name"] == patient["name"] and "*" in body["patient"]["id_number_masked"]
+    assert [a["doctor_name"] for a in body["appointments"]] == [schedule["doctor_name"]]
+    assert [o["title"] for o in body["orders"]] == ["检验：血常规"] and body["orders_available"] is True
+    audit = client.get("/api/v1/staff/audit", headers=staff(client, "admin01")).get_json()["items"]
+    assert audit[0]["action"] == "scan" and audit[0]["patient_id"] == patient["id"] and audit[0]["ip"]
+    for _ in range(2):
+        run_outbox(app)
+    scenes = sorted((r["scene"], r["card_channel"]) for r in platform.reports())
+    assert scenes == [("010101", "0100"), ("0101011", "0402")]  # the scan at the counter, the booking in the app
+
+
+@pytest.mark.parametrize("case", ["expired", "tampered", "other_hospital"])
+def test_expired_tampered_and_other_hospital_codes_are_refused_and_audited(app, client, alice, staff, platform,
+                                                                          case):
+    card = _card(client, alice, add_patient(client, alice))
+    code = _dynamic(client, alice, card).get_json()["qr_code_text"]
+    if case == "expired":
+        platform.post("expire", {"qr_code_text": code})
+    elif case == "tampered":
+        code = code[:-1] + ("A" if code[-1] != "A" else "B")
+    else:
+        from health_card import CardHolder
+        from tests.fakes import resident_id
+
+        other = platform.client("b")
+        elsewhere = other.register_health_card(CardHolder(name="李四", id_number=resident_id(901), phone="13900000000"))
+        code = other.get_dynamic_qr_code(elsewhere.health_card_id, resident_id(901)).qr_code_text
+    response = client.post("/api/v1/staff/scan", headers=staff(client, "nurse01"), json={"qr_code_text": code})
+    expected = {"expired": (410, "QR_EXPIRED"), "tampered": (422, "QR_INVALID"), "other_hospital": (422, "QR_INVALID")}
+    assert (response.status_code, response.get_json()["error"]["code"]) == expected[case]
+    if case == "other_hospital":
+        assert response.get_json()["error"]["details"]["reason"] == "other_hospital"
+    audit = client.get("/api/v1/staff/audit", headers=staff(client, "admin01")).get_json()["items"]
+    assert audit[0]["action"] == "scan_refused" and audit[0]["patient_id"] is None
+
+
+def test_usage_reports_reach_the_platform_after_it_was_down(app, client, alice, clock, platform):
+    patient = add_patient(client, alice)
+    _card(client, alice, patient)
+    platform.faults(down=True)
+    schedule, slot = find_slot(client, alice, clock().date() + dt.timedelta(days=1))
+    assert book(client, alice, patient["id"], schedule, slot).status_code == 201  # the patient is not blocked
+    run_outbox(app)
+    assert platform.reports() == []
+    platform.faults(down=False)
+    from bff.outbox import OutboxMessage
+
+    with app.app_context():
+        db.session.execute(db.update(OutboxMessage).values(due_at=dt.datetime.now(dt.UTC)))
+        db.session.commit()
+        db.session.remove()
+    run_outbox(app)
+    assert [(r["scene"], r["card_channel"]) for r in platform.reports()] == [("0101011", "0402")]
+
+
+def test_staff_and_patient_credentials_do_not_cross(client, alice, staff):
+    registrar = staff(client, "reg01")
+    for headers in ({}, alice):
+        assert client.post("/api/v1/staff/scan", headers=headers, json={"qr_code_text": "x"}).status_code == 401
+        assert client.get("/api/v1/staff/audit", headers=headers).status_code == 401
+    assert client.get("/api/v1/patients", headers=registrar).status_code == 401
+    assert client.get("/api/v1/appointments", headers=registrar).status_code == 401
+    assert client.get("/api/v1/staff/audit", headers=registrar).status_code == 403
+    assert client.post("/api/v1/staff/scan", headers=staff(client, "pharm01"), json={"qr_code_text": "x"}) \
+        .status_code == 403
+
+
+def test_repeated_wrong_passwords_lock_the_account(client, staff):
+    staff(client, "reg01")
+    answers = [client.post("/api/v1/staff/login", json={"username": "reg01", "password": "wrong-password-1"})
+               for _ in range(5)]
+    assert [a.status_code for a in answers] == [401, 401, 401, 401, 429]
+    assert answers[0].get_json()["error"]["code"] == "STAFF_LOGIN_FAILED"
+    assert answers[4].get_json()["error"]["code"] == "STAFF_LOCKED" and answers[4].headers["Retry-After"]
+    right = client.post("/api/v1/staff/login", json={"username": "reg01", "password": STAFF_PASSWORD})
+    assert right.status_code == 429  # locked even with the right password
+    unknown = client.post("/api/v1/staff/login", json={"username": "nobody", "password": STAFF_PASSWORD})
+    assert unknown.status_code == 401 and unknown.get_json()["error"]["code"] == "STAFF_LOGIN_FAILED"
+
+
+def test_the_audit_log_pages_newest_first_and_refuses_changes(app, client, alice, staff):
+    import sqlalchemy as sa
+
+    card = _card(client, alice, add_patient(client, alice))
+    nurse = staff(client, "nurse01")
+    for _ in range(3):
+        code = _dynamic(client, alice, card).get_json()["qr_code_text"]
+        client.post("/api/v1/staff/scan", headers=nurse, json={"qr_code_text": code})
+    admin = staff(client, "admin01")
+    page = client.get("/api/v1/staff/audit?limit=2", headers=admin).get_json()
+    rest = client.get(f"/api/v1/staff/audit?limit=2&before={page['next_cursor']}", headers=admin).get_json()
+    ids = [e["id"] for e in page["items"] + rest["items"]]
+    assert len(ids) == 3 and ids == sorted(ids, reverse=True) and rest["next_cursor"] is None
+    with app.app_context():
+        with pytest.raises(sa.exc.DatabaseError, match="append-only"):
+            db.session.execute(sa.text("DELETE FROM staff_audit"))
+        db.session.rollback()
+        db.session.remove()
+    login(client, "someone")  # patient endpoints still fine alongside
