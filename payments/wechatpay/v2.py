@@ -19,6 +19,7 @@ from payments.interface import (
     Ack,
     BillLine,
     FacePayGateway,
+    FacePayRequest,
     GatewayRejected,
     Notification,
     NotificationInvalid,
@@ -121,10 +122,10 @@ class WeChatPayV2Gateway(PaymentGateway, FacePayGateway):
             out_refund_no=request.out_refund_no, out_trade_no=request.out_trade_no,
             refund_desc=request.reason[:80] or None, notify_url=request.notify_url or self.notify_url,
             refund=True), request.out_trade_no)
-        if reply.get("out_refund_no") != request.out_refund_no:
-            raise errors.reply_unreadable("reply about another refund")
+        if reply.get("out_refund_no") != request.out_refund_no or not str(reply.get("refund_fee", "")).isdigit():
+            raise errors.reply_unreadable("reply about another refund, or no refund_fee")
         return RefundStatus(out_refund_no=request.out_refund_no, out_trade_no=request.out_trade_no,
-                            state=RefundState.PROCESSING, amount=int(reply.get("refund_fee") or request.amount),
+                            state=RefundState.PROCESSING, amount=int(reply["refund_fee"]),
                             gateway_state="PROCESSING", refund_id=reply.get("refund_id") or None)
 
     def query_refund(self, out_refund_no: str, out_trade_no: str) -> RefundStatus:
@@ -144,7 +145,7 @@ class WeChatPayV2Gateway(PaymentGateway, FacePayGateway):
 
     # -- face-pay -------------------------------------------------------------------------------
 
-    def pay_by_face(self, request) -> TradeStatus:
+    def pay_by_face(self, request: FacePayRequest) -> TradeStatus:
         """micropay with the face code; USERPAYING is polled, then reversed; unknown outcomes queried first."""
         return self._face.pay(request)
 

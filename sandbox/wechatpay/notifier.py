@@ -100,16 +100,20 @@ class Notifier:
         return delivery
 
     def release(self, out_trade_no: str, newest_first: bool = False, delay: float = 0.0) -> list[Delivery]:
-        """Start the held deliveries of a trade, oldest (or newest) first, each a little after the previous."""
+        """Start the held deliveries of a trade, oldest (or newest) first; each first attempt waits for the previous."""
         with self._cond:
             held = [d for d in self.deliveries if d.status == "held" and d.message.notice.out_trade_no == out_trade_no]
             for d in held:
                 d.status = "pending"
             generation = self._generation
         ordered = list(reversed(held)) if newest_first else held
-        for n, delivery in enumerate(ordered):
-            # spaced so that the order is the order of arrival
-            self.later(delay + n * 0.05, lambda d=delivery: self._attempt(d, generation))
+
+        def in_order() -> None:
+            # first attempts one after the other, so the order asked is the order of arrival
+            for delivery in ordered:
+                self._attempt(delivery, generation)
+
+        self.later(delay, in_order)
         return ordered
 
     def views(self, out_trade_no: str | None = None) -> list[dict]:
