@@ -5,7 +5,8 @@ from bff.auth.wechat import WxLogin
 from bff.his.port import HisPort
 from bff.his.resilience import ResilientHis
 from health_card.client import HealthCardClient
-from payments.registry import Gateways
+from payments.interface import PaymentGateway
+from payments.registry import NOTIFY_PATHS, Gateways
 
 
 def build_his(config: dict) -> HisPort:
@@ -30,18 +31,83 @@ def build_wx_login(config: dict) -> WxLogin:
     return WxLogin(config["WX_APPID"], config["WX_SECRET"], config["WX_API_BASE"])
 
 
-def build_gateways(config: dict) -> Gateways:
-    """The configured payment gateways (real SDK gateways against the sandbox or production)."""
-    name = config["PAYMENT_GATEWAYS"]
-    if name == "dummy":  # in-memory, for unit tests and demos without gateways
-        from payments.dummy import DummyGateway
+def _read(path: str, setting: str) -> str:
+    if not path:
+        raise RuntimeError(f"{setting} must name a key file")
+    with open(path, encoding="ascii") as fh:
+        return fh.read()
 
-        wechat, alipay = DummyGateway("wechat_dummy"), DummyGateway("alipay_dummy")
-        return Gateways({g.name: g for g in (wechat, alipay)}, app={"wechat": wechat.name, "alipay": alipay.name},
-                        face={"wechat": wechat.name, "alipay": alipay.name},
-                        notify_base_url=config["PAYMENT_NOTIFY_BASE_URL"],
-                        channel_of={wechat.name: "wechat", alipay.name: "alipay"})
-    raise RuntimeError(f"unknown PAYMENT_GATEWAYS {name!r} (known: dummy)")
+
+def _notify_url(config: dict, channel: str) -> str:
+    return config["PAYMENT_NOTIFY_BASE_URL"].rstrip("/") + NOTIFY_PATHS[channel]
+
+
+def _wechatpay_v3(config: dict) -> PaymentGateway:
+    from payments.wechatpay.v3 import WeChatPayV3Gateway
+
+    return WeChatPayV3Gateway(
+        mchid=config["WXPAY_MCHID"], appid=config["WXPAY_APPID"],
+        private_key=_read(config["WXPAY_PRIVATE_KEY_FILE"], "WXPAY_PRIVATE_KEY_FILE"),
+        merchant_serial=config["WXPAY_MERCHANT_SERIAL"], apiv3_key=config["WXPAY_APIV3_KEY"],
+        public_key=_read(config["WXPAY_PUBLIC_KEY_FILE"], "WXPAY_PUBLIC_KEY_FILE"),
+        public_key_id=config["WXPAY_PUBLIC_KEY_ID"], notify_url=_notify_url(config, "wechat"),
+        api_base_url=config["WXPAY_API_BASE"], timeout=(3.0, config["PAY_TIMEOUT_SECONDS"]))
+
+
+def _wechatpay_v2(config: dict) -> PaymentGateway:
+    from payments.wechatpay.v2 import WeChatPayV2Gateway
+
+    return WeChatPayV2Gateway(
+        mchid=config["WXPAY_MCHID"], appid=config["WXPAY_APPID"], api_key=config["WXPAY_V2_API_KEY"],
+        notify_url=_notify_url(config, "wechat"), mch_cert=config["WXPAY_V2_CERT_FILE"] or None,
+        mch_key=config["WXPAY_V2_KEY_FILE"] or None, api_base_url=config["WXPAY_V2_API_BASE"],
+        payapp_base_url=config["WXPAY_FACE_API_BASE"], tls_verify=config["WXPAY_V2_CA_FILE"] or True,
+        timeout=(3.0, config["PAY_TIMEOUT_SECONDS"]), poll_interval=config["FACEPAY_POLL_SECONDS"],
+        poll_timeout=config["FACEPAY_WAIT_SECONDS"])
+
+
+def _alipay(config: dict) -> PaymentGateway:
+    from payments.alipay import AlipayGateway
+
+    return AlipayGateway(
+        app_id=config["ALIPAY_APP_ID"], seller_id=config["ALIPAY_SELLER_ID"],
+        app_private_key=_read(config["ALIPAY_APP_PRIVATE_KEY_FILE"], "ALIPAY_APP_PRIVATE_KEY_FILE"),
+        alipay_public_key=_read(config["ALIPAY_PUBLIC_KEY_FILE"], "ALIPAY_PUBLIC_KEY_FILE"),
+        notify_url=_notify_url(config, "alipay"), server_url=config["ALIPAY_SERVER_URL"],
+        timeout=config["PAY_TIMEOUT_SECONDS"], signer=config["ALIPAY_SIGNER"],
+        face_poll_interval=config["FACEPAY_POLL_SECONDS"],
+        face_poll_attempts=max(1, int(config["FACEPAY_WAIT_SECONDS"] / max(config["FACEPAY_POLL_SECONDS"], 0.01))))
+
+
+def _dummies(config: dict) -> list[PaymentGateway]:
+    from payments.dummy import DummyGateway
+
+    return [DummyGateway("wechat_dummy"), DummyGateway("alipay_dummy")]
+
+
+_GATEWAYS = {"wechatpay_v3": ("wechat", _wechatpay_v3), "wechatpay_v2": ("wechat", _wechatpay_v2),
+             "alipay": ("alipay", _alipay)}
+
+
+def build_gateways(config: dict) -> Gateways:
+    """The payment gateways PAYMENT_GATEWAYS names, and which serves in-app and face payments per channel."""
+    names = [n.strip() for n in config["PAYMENT_GATEWAYS"].split(",") if n.strip()]
+    if names == ["dummy"]:  # in-memory, for unit tests and demos without gateways
+        built = {g.name: g for g in _dummies(config)}
+        channel_of = {"wechat_dummy": "wechat", "alipay_dummy": "alipay"}
+        app = face = {"wechat": "wechat_dummy", "alipay": "alipay_dummy"}
+    else:
+        unknown = sorted(set(names) - set(_GATEWAYS))
+        if unknown:
+            raise RuntimeError(f"unknown PAYMENT_GATEWAYS {unknown} (known: {', '.join(_GATEWAYS)}, or dummy)")
+        built = {name: _GATEWAYS[name][1](config) for name in names}
+        channel_of = {name: _GATEWAYS[name][0] for name in names}
+        app = {c: n for c, n in (("wechat", config["PAY_WECHAT_APP_GATEWAY"]), ("alipay", "alipay")) if n in built}
+        face = {c: n for c, n in (("wechat", config["PAY_WECHAT_FACE_GATEWAY"]), ("alipay", "alipay")) if n in built}
+    if config["PAYMENT_MODE"] == "online" and "wechat" not in app:
+        raise RuntimeError("PAYMENT_MODE=online needs a WeChat Pay gateway in PAYMENT_GATEWAYS")
+    return Gateways(built, app=app, face=face, notify_base_url=config["PAYMENT_NOTIFY_BASE_URL"],
+                    channel_of=channel_of)
 
 
 def build_health_card(config: dict) -> HealthCardClient:

@@ -22,6 +22,7 @@ from payments.interface import (
     AuthCodeInvalid,
     BillKind,
     BillLine,
+    FaceAuthInfo,
     FacePayGateway,
     FacePayRequest,
     GatewayRejected,
@@ -250,13 +251,13 @@ class DummyGateway(PaymentGateway, FacePayGateway):
         self.reverse(no)
         raise PaymentDeclined("用户未完成支付，交易已撤销", "USERPAYING")
 
-    def face_authinfo(self, rawdata: str, store_id: str, store_name: str, device_id: str) -> dict:
-        """WeChat face-pay's authinfo for a device's rawdata."""
+    def get_facepay_authinfo(self, rawdata: str, store_id: str = "", store_name: str = "", device_id: str = ""):
+        """WeChat face-pay's authinfo for a device's rawdata (as the v2 gateway answers it)."""
         self._enter("face_authinfo")
         if not rawdata:
             raise GatewayRejected("rawdata required", "PARAM_ERROR")
         digest = hmac.new(self._secret, f"{rawdata}|{device_id}".encode(), hashlib.sha256).hexdigest()
-        return {"authinfo": f"AUTH-{digest[:32]}", "expires_in": 3600}
+        return FaceAuthInfo(f"AUTH-{digest[:32]}", 3600)
 
     def reverse(self, out_trade_no: str) -> None:
         """Cancel the trade, refunding it if it was paid."""

@@ -155,6 +155,14 @@ class FacePayRequest:
     device_id: str = ""
 
 
+@dataclass(frozen=True)
+class FaceAuthInfo:
+    """What a WeChat face-pay device's SDK needs to start (getWxpayfaceCode)."""
+
+    authinfo: str
+    expires_in: int  # seconds
+
+
 # -- errors: the only exceptions a gateway raises -------------------------------------------------
 
 

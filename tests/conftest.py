@@ -18,6 +18,7 @@ TEST_CONFIG = {
     "RATELIMIT_STORAGE_URI": "memory://",
     "JOBS_IN_PROCESS": False,
     "BOOKING_RATE_LIMIT": "1000/minute",
+    "PAYMENT_GATEWAYS": "dummy",
 }
 
 

@@ -9,6 +9,7 @@ from bff.kiosk.auth import kiosk_required
 from bff.payments import service as cashier
 from bff.payments.models import Payment
 from payments.interface import PaymentError
+from payments.registry import GatewayNotConfigured
 
 blp = Blueprint("kiosk", __name__, url_prefix="/api/v1/kiosk", description="自助机刷脸支付")
 
@@ -39,13 +40,13 @@ def present(payment: Payment) -> dict:
 @blp.response(200, schemas.AuthInfoOut)
 def face_authinfo(body):
     """WeChat face-pay: the device's rawdata → the authinfo its face SDK needs."""
-    gateway = cashier.gateways().for_face("wechat")
     try:
-        return gateway.face_authinfo(body["rawdata"], store_id=body["store_id"] or g.kiosk_id,
-                                     store_name=body["store_name"] or "医院自助机",
-                                     device_id=body["device_id"] or g.kiosk_id)
-    except PaymentError as error:
+        info = cashier.gateways().for_face("wechat").get_facepay_authinfo(
+            body["rawdata"], store_id=body["store_id"] or g.kiosk_id, store_name=body["store_name"] or "医院自助机",
+            device_id=body["device_id"] or g.kiosk_id)
+    except (PaymentError, GatewayNotConfigured) as error:
         raise AppError("FACEPAY_UNAVAILABLE", 503, "刷脸支付暂时无法使用，请稍后再试或到窗口缴费") from error
+    return {"authinfo": info.authinfo, "expires_in": info.expires_in}
 
 
 @blp.route("/facepay", methods=["POST"])

@@ -37,6 +37,7 @@ from payments.interface import (
     TradeState,
     TradeStatus,
 )
+from payments.registry import GatewayNotConfigured
 
 log = logging.getLogger("bff.payments")
 
@@ -107,7 +108,7 @@ def create(user_id: int, order_type: str, order_id: str, channel: str, client_ip
     current = _settle_current(payable, channel)
     if current is not None:
         return current
-    gateway = gateways().for_app(channel)
+    gateway = _gateway_for(channel, "app")
     if channel == "wechat":
         payer_id = db.session.get(User, user_id).openid  # JSAPI pays as the logged-in WeChat user
     elif not payer_id:
@@ -127,6 +128,15 @@ def create(user_id: int, order_type: str, order_id: str, channel: str, client_ip
     payment.pay_params = json.dumps(dict(prepay.pay_params), ensure_ascii=False)
     db.session.commit()
     return payment
+
+
+def _gateway_for(channel: str, method: str):
+    """The gateway taking this channel's in-app or face payments; a clear error where there is none."""
+    try:
+        return gateways().for_app(channel) if method == "app" else gateways().for_face(channel)
+    except GatewayNotConfigured:
+        raise AppError("PAYMENT_CHANNEL_UNAVAILABLE", 409,
+                       "本院暂未开通该支付方式，请选择其他方式或到窗口缴费") from None
 
 
 def _payable(order_type: str, order_id: str, user_id: int | None) -> orders.Payable:
@@ -197,7 +207,7 @@ def pay_by_face(kiosk_id: str, channel: str, auth_code: str, order_type: str, or
         close_trade(current)  # a payment started in the mini-program: the kiosk takes over
         if current.status != "closed":
             raise AppError("ORDER_ALREADY_PAID", 409, "该订单已支付")
-    gateway = gateways().for_face(channel)
+    gateway = _gateway_for(channel, "face")
     payment = _new_payment(payable, channel, "face", gateway.name, None, kiosk_id)
     try:
         trade = gateway.pay_by_face(FacePayRequest(_request(payment, client_ip), auth_code, kiosk_id))

@@ -53,6 +53,7 @@ class WeChatPayV2Gateway(PaymentGateway, FacePayGateway):
     """WeChat Pay v2: JSAPI, micropay by face code, query, close, reverse, refund, notifications, bill."""
 
     name = "wechatpay_v2"
+    speaks_xml = True  # its notifications are XML; v3's, on the same URL, are JSON
 
     def __init__(self, *, mchid: str, appid: str, api_key: str, notify_url: str, mch_cert: str | None = None,
                  mch_key: str | None = None, api_base_url: str = DEFAULT_BASE_URL,

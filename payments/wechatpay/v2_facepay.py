@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import secrets
 import time
-from dataclasses import dataclass
 
 import requests
 
 from payments.interface import (
+    FaceAuthInfo,
     FacePayRequest,
     GatewayRejected,
     GatewayUnavailable,
@@ -39,14 +39,6 @@ from payments.wechatpay.common import check_number
 from payments.wechatpay.v2_client import RETURN_FAIL, call
 
 AUTHINFO_PATH = "face/get_wxpayface_authinfo"
-
-
-@dataclass(frozen=True)
-class FaceAuthInfo:
-    """What the kiosk's face SDK needs to start (getWxpayfaceCode)."""
-
-    authinfo: str
-    expires_in: int  # seconds
 
 
 class FacePayFlow:
