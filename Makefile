@@ -23,8 +23,6 @@ $(NPM_STAMP): miniprogram/package.json miniprogram/package-lock.json
 	touch $@
 
 run: setup
-	mkdir -p var
-	JOBS_IN_PROCESS=0 $(PY) -m flask db upgrade
 	$(PY) deploy/devrun.py
 
 test: setup test-python test-miniprogram

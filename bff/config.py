@@ -2,15 +2,21 @@
 from __future__ import annotations
 
 import base64
+import contextvars
 import os
+from collections.abc import Mapping
 
 DEFAULT_SECRET = "dev-secret-change-me"  # noqa: S105 -- the sandbox default production refuses
 # 32 zero-ish bytes, base64: fine for the sandbox, refused in production.
 DEFAULT_DATA_KEY = base64.b64encode(b"yiqiao-sandbox-data-key-32bytes!").decode()
 
 
+# Where settings are read from: the process environment, or a mapping given to load().
+_source: contextvars.ContextVar[Mapping[str, str] | None] = contextvars.ContextVar("settings_source", default=None)
+
+
 def _env(name: str, default: str | None = None) -> str | None:
-    value = os.environ.get(name)
+    value = (_source.get() or os.environ).get(name)
     return default if value is None or value == "" else value
 
 
@@ -36,8 +42,17 @@ def _database_url() -> str:
     return url
 
 
-def load() -> dict:
-    """Build the Flask config mapping from environment variables."""
+def load(environ: Mapping[str, str] | None = None) -> dict:
+    """Build the Flask config mapping from environment variables (or from `environ` when given)."""
+    token = _source.set({**os.environ, **environ}) if environ is not None else None
+    try:
+        return _load()
+    finally:
+        if token is not None:
+            _source.reset(token)
+
+
+def _load() -> dict:
     return {
         "ENV_NAME": _env("YIQIAO_ENV", "development"),
         "SECRET_KEY": _env("SECRET_KEY", DEFAULT_SECRET),

@@ -40,4 +40,6 @@ module.exports = async function startStack() {
   if (!addresses.bff) throw new Error(`e2e: no "bff" address in ${JSON.stringify(addresses)}`);
   process.env.YIQIAO_E2E_BFF = addresses.bff;
   process.env.YIQIAO_E2E_HIS = addresses.his || '';
+  process.env.YIQIAO_E2E_BFF_ONLINE = addresses.bff_online || '';
+  process.env.YIQIAO_E2E_STACK = JSON.stringify(addresses);
 };
