@@ -131,6 +131,7 @@ def _load() -> dict:
         "REDIS_URL": _env("REDIS_URL"),
         "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URI", _env("REDIS_URL", "memory://")),
         "JOBS_IN_PROCESS": _bool("JOBS_IN_PROCESS", True),
+        "OUTBOX_LEASE_SECONDS": _int("OUTBOX_LEASE_SECONDS", 120),
         "LOG_LEVEL": _env("LOG_LEVEL", "INFO"),
         "PROPAGATE_EXCEPTIONS": False,
     }

@@ -26,7 +26,6 @@ from bff.extensions import db
 
 log = logging.getLogger("bff.outbox")
 
-LEASE = dt.timedelta(minutes=2)  # longer than any handler takes (HIS and gateway calls time out sooner)
 _backoff = wait_exponential_jitter(multiplier=2, max=900, exp_base=2, jitter=2)  # seconds, capped at 15 min
 _handlers: dict[str, Callable[[dict], None]] = {}
 
@@ -104,11 +103,16 @@ def pending_count() -> int:
                               .where(OutboxMessage.status == "pending")).scalar_one()
 
 
+def _lease() -> dt.timedelta:
+    """How long a claim holds: longer than any handler takes (HIS and gateway calls time out sooner)."""
+    return dt.timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
+
+
 def _claim(message_id: int, seen_lease: dt.datetime | None) -> bool:
     lease = OutboxMessage.lease_until.is_(None) if seen_lease is None else OutboxMessage.lease_until == seen_lease
     claimed = db.session.execute(
         db.update(OutboxMessage).where(OutboxMessage.id == message_id, OutboxMessage.status == "pending", lease)
-        .values(lease_until=_utcnow() + LEASE, attempts=OutboxMessage.attempts + 1)).rowcount == 1
+        .values(lease_until=_utcnow() + _lease(), attempts=OutboxMessage.attempts + 1)).rowcount == 1
     db.session.commit()
     return claimed
 

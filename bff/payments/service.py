@@ -16,6 +16,7 @@ import time
 
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bff import clock, outbox
 from bff.auth.models import User
@@ -255,6 +256,9 @@ def record_paid(payment: Payment, trade: TradeStatus) -> bool:
         with db.session.begin_nested():
             _move(payment, "paid", transaction_id=trade.transaction_id or payment.transaction_id,
                   paid_at=paid_at, live=1)
+    except StatusChanged:  # recorded at this moment by another request (the notification, a poll)
+        db.session.refresh(payment)
+        return False
     except IntegrityError:  # another payment of the order is live: the payer paid twice
         _move(payment, "paid", transaction_id=trade.transaction_id or payment.transaction_id,
               paid_at=paid_at, live=None)
@@ -282,13 +286,21 @@ def close_trade(payment: Payment) -> None:
         gateway.close(payment.out_trade_no)
     except (TradeAlreadyPaid, TradeNotFound) as error:
         if isinstance(error, TradeNotFound) and not payment.pay_params and payment.method == "app":
-            _move(payment, "closed")  # never created at the gateway
-            db.session.commit()
+            _end_unpaid(payment, "closed")  # never created at the gateway
             return
         query_and_record(payment)
         return
-    _move(payment, "closed")
-    db.session.commit()
+    _end_unpaid(payment, "closed")
+
+
+def _end_unpaid(payment: Payment, to_status: str) -> None:
+    """Mark a pending payment closed or failed and commit; one paid at this moment stays paid."""
+    try:
+        _move(payment, to_status)
+        db.session.commit()
+    except StatusChanged:
+        db.session.rollback()
+        db.session.refresh(payment)
 
 
 def query_and_record(payment: Payment) -> TradeStatus | None:
@@ -298,13 +310,12 @@ def query_and_record(payment: Payment) -> TradeStatus | None:
         trade = gateway.query(payment.out_trade_no)
     except TradeNotFound:
         if payment.status == "pending" and payment.created_at < clock.now() - dt.timedelta(minutes=5):
-            _move(payment, "closed")  # the create never reached the gateway
-            db.session.commit()
+            _end_unpaid(payment, "closed")  # the create never reached the gateway
         return None
     if trade.state in (TradeState.PAID, TradeState.REFUNDED) and trade.transaction_id:
         record_paid(payment, trade)
     elif trade.state in (TradeState.CLOSED, TradeState.FAILED) and payment.status == "pending":
-        _move(payment, "closed" if trade.state == TradeState.CLOSED else "failed")
+        _end_unpaid(payment, "closed" if trade.state == TradeState.CLOSED else "failed")
     db.session.commit()
     outbox.kick()
     return trade
@@ -368,16 +379,24 @@ def record_refund(refund: Refund, status: RefundStatus) -> bool:
         raise AmountMismatch(f"refund {refund.out_refund_no}: gateway says {status.amount}, we asked {refund.amount}")
     if refund.status in ("succeeded", "failed"):
         return False
-    refund.refund_id = status.refund_id or refund.refund_id
-    if status.state == RefundState.PROCESSING:
-        refund.status = "processing"
-        return True
-    if status.state != RefundState.SUCCEEDED:
-        refund.status, refund.last_error = "failed", f"gateway: {status.gateway_state}"[:255]
-        log.error("refund %s failed at the gateway (%s): needs a person", refund.out_refund_no, status.gateway_state)
-        return True
+    refund_id = status.refund_id or refund.refund_id
+    try:
+        if status.state == RefundState.PROCESSING:
+            if refund.status != "processing":
+                _change(Refund, refund, status="processing", refund_id=refund_id)
+            return True
+        if status.state != RefundState.SUCCEEDED:
+            _change(Refund, refund, status="failed", refund_id=refund_id,
+                    last_error=f"gateway: {status.gateway_state}"[:255])
+            log.error("refund %s failed at the gateway (%s): needs a person", refund.out_refund_no,
+                      status.gateway_state)
+            return True
+        _change(Refund, refund, status="succeeded", refund_id=refund_id,
+                succeeded_at=status.succeeded_at or clock.now())
+    except StatusChanged:  # recorded at this moment by another request (its notification, a query)
+        db.session.refresh(refund)
+        return False
     payment = refund.payment
-    refund.status, refund.succeeded_at = "succeeded", status.succeeded_at or clock.now()
     _ledger(payment, "refund", -refund.amount, refund.succeeded_at, refund)
     payment.refunded += refund.amount
     if payment.refunded >= payment.amount:
@@ -409,16 +428,27 @@ def _ledger(payment: Payment, kind: str, amount: int, at: dt.datetime, refund: R
                                order_type=payment.order_type, order_id=payment.order_id))
 
 
+class StatusChanged(Exception):
+    """Another request changed the payment's (or refund's) status first."""
+
+
+def _change(model, row, **values) -> None:
+    """Compare-and-set: write values only if the row's status is still the one we read (caller commits)."""
+    result = db.session.execute(db.update(model).where(model.id == row.id, model.status == row.status)
+                                .values(**values).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise StatusChanged(f"{model.__tablename__} {row.id}")
+    for key, value in values.items():  # written by the UPDATE above
+        set_committed_value(row, key, value)
+
+
 def _move(payment: Payment, to_status: str, **fields) -> None:
-    """Change a payment's status along the allowed transitions (caller commits)."""
+    """Change a payment's status along the allowed transitions, compare-and-set (caller commits)."""
     if to_status not in PAYMENT_TRANSITIONS.get(payment.status, set()):
         raise ValueError(f"payment transition {payment.status} → {to_status} is not allowed")
     if to_status in ("closed", "failed", "refunded"):
         fields.setdefault("live", None)
-    payment.status = to_status
-    for key, value in fields.items():
-        setattr(payment, key, value)
-    db.session.flush()
+    _change(Payment, payment, status=to_status, **fields)
 
 
 def money_balance() -> dict[str, int]:

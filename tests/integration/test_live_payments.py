@@ -1,0 +1,280 @@
+"""Paying for real over loopback: the BFF with the real WeChat Pay / Alipay SDKs against the simulators.
+
+Each test drives the BFF's HTTP API as the mini-program or kiosk would, plays the payer through
+the simulators' control APIs, and checks the money invariant in the BFF's own database:
+captured = confirmed + refunded, to the fen.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import pytest
+import requests
+
+from bff.extensions import db
+from bff.jobs import run_outbox
+from tests.e2e.stack import start_stack
+from tests.fakes import resident_id
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    live = start_stack(str(tmp_path_factory.mktemp("pay")), PAYMENT_MODE="online", STUCK_PAYMENT_SECONDS=0)
+    yield live
+    live.stop()
+
+
+class Live:
+    """The BFF's API, the simulators' control APIs, and the BFF's database, for one test."""
+
+    _seq = 0
+
+    def __init__(self, stack):
+        self.stack, self.urls, self.app = stack, stack.urls, stack.app
+        self.http = requests.Session()
+
+    def call(self, method, path, token=None, expect=None, **kwargs):
+        headers = kwargs.pop("headers", {})
+        if token:
+            headers["Authorization"] = "Bearer " + token
+        response = self.http.request(method, self.urls["bff"] + path, headers=headers, timeout=20, **kwargs)
+        if expect is not None:
+            assert response.status_code == expect, (response.status_code, response.text)
+        return response
+
+    def control(self, system, path, body=None, method="POST", expect=200):
+        response = self.http.request(method, f"{self.urls[system]}/_control/{path}", timeout=10,
+                                     **({"json": body or {}} if method == "POST" else {"params": body or {}}))
+        assert response.status_code == expect, response.text
+        return response.json()
+
+    def patient(self, tag: str):
+        """A logged-in user with one patient: (token, patient JSON)."""
+        Live._seq += 1
+        token = self.call("POST", "/api/v1/auth/wx-login", json={"code": f"pay-{tag}-{Live._seq}"},
+                          expect=200).json()["token"]
+        patient = self.call("POST", "/api/v1/patients", token, expect=201, json={
+            "name": "支付测试", "id_type": "01", "id_number": resident_id(500 + Live._seq),
+            "phone": "13800000000", "relation": "self"}).json()
+        return token, patient
+
+    def booked(self, tag: str, days: int = 2):
+        """A booking awaiting payment: (token, appointment)."""
+        token, patient = self.patient(tag)
+        day = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=8, days=days)).date()
+        for top in self.call("GET", "/api/v1/departments", token).json()["items"]:
+            for child in top["children"]:
+                schedules = self.call("GET", f"/api/v1/schedules?department={child['code']}&date_from={day}"
+                                             f"&date_to={day}", token).json()["items"]
+                for schedule in (s for s in schedules if s["status"] == "open"):
+                    slots = self.call("GET", f"/api/v1/schedules/{schedule['id']}/slots", token).json()["items"]
+                    for slot in (s for s in slots if s["status"] == "open"):
+                        response = self.call("POST", "/api/v1/appointments", token, json={
+                            "patient_id": patient["id"], "schedule_id": schedule["id"], "slot_id": slot["id"]})
+                        if response.status_code == 201:
+                            assert response.json()["status"] == "awaiting_payment"
+                            return token, response.json()
+        raise AssertionError("no bookable slot")
+
+    def appointment(self, token, appointment_id):
+        return self.call("GET", f"/api/v1/appointments/{appointment_id}", token, expect=200).json()
+
+    def settle(self, until=None, seconds: float = 10.0):
+        """Run the outbox until `until()` holds (notifications arrive on their own threads)."""
+        deadline = time.monotonic() + seconds
+        while True:
+            run_outbox(self.app)
+            if until is None or until():
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError("the BFF did not get there in time")
+            time.sleep(0.05)
+
+    def balance(self) -> dict:
+        from bff.payments.service import money_balance
+
+        with self.app.app_context():
+            try:
+                return money_balance()
+            finally:
+                db.session.remove()
+
+    def ledger(self, out_trade_no: str) -> list[tuple[str, int]]:
+        from bff.payments.models import LedgerEntry
+
+        with self.app.app_context():
+            rows = db.session.execute(db.select(LedgerEntry.kind, LedgerEntry.amount).where(
+                LedgerEntry.out_trade_no == out_trade_no).order_by(LedgerEntry.id)).all()
+            db.session.remove()
+        return [tuple(r) for r in rows]
+
+    def payment_status(self, payment_id: int) -> str:
+        from bff.payments.models import Payment
+
+        with self.app.app_context():
+            status = db.session.get(Payment, payment_id).status
+            db.session.remove()
+        return status
+
+    def assert_money_holds(self):
+        def whole():
+            money = self.balance()
+            return money["in_flight"] == 0 and money["captured"] == money["fulfilled"] + money["refunded"]
+
+        self.settle(whole)
+
+
+@pytest.fixture
+def live(stack):
+    return Live(stack)
+
+
+def test_pay_by_wechat_v3_confirm_cancel_and_refund(live):
+    token, appointment = live.booked("v3")
+    payment = live.call("POST", "/api/v1/payments", token, expect=201, json={
+        "order_type": "appointment", "order_id": appointment["id"], "channel": "wechat"}).json()
+    assert payment["pay_params"]["signType"] == "RSA" and payment["pay_params"]["paySign"]
+    live.control("wechatpay", "pay", {"pay_params": payment["pay_params"], "result": "success"})
+    live.settle(lambda: live.appointment(token, appointment["id"])["status"] == "confirmed")
+    assert live.ledger(payment["out_trade_no"]) == [("capture", appointment["fee"])]
+    cancelled = live.call("POST", f"/api/v1/appointments/{appointment['id']}/cancel", token, expect=200).json()
+    assert cancelled["status"] == "cancelled"
+    live.settle(lambda: live.appointment(token, appointment["id"])["status"] == "refunded")
+    shown = live.appointment(token, appointment["id"])["payment"]
+    assert shown["status"] == "refunded" and shown["refunds"][0]["status"] == "succeeded"
+    assert live.ledger(payment["out_trade_no"]) == [("capture", appointment["fee"]), ("refund", -appointment["fee"])]
+    live.assert_money_holds()
+
+
+def test_pending_fees_paid_by_alipay_are_settled_with_a_receipt(live):
+    token, patient = live.patient("bills")
+    bill = live.control("his", "bills", {"his_patient_id": patient["his_patient_id"], "title": "处方（西药）",
+                                         "amount": 3650}, expect=201)["bill_id"]
+    order = live.call("POST", "/api/v1/bills/settlements", token, expect=201,
+                      json={"patient_id": patient["id"], "bill_ids": [bill]}).json()
+    payment = live.call("POST", "/api/v1/payments", token, expect=201, json={
+        "order_type": "bills", "order_id": order["id"], "channel": "alipay", "payer_id": "2088102177846880"}).json()
+    assert payment["pay_params"]["tradeNO"]
+    live.control("alipay", "pay", {"out_trade_no": payment["out_trade_no"], "result": "success"})
+
+    def settled():
+        return live.call("GET", f"/api/v1/bills/settlements/{order['id']}", token).json()["status"] == "settled"
+
+    live.settle(settled)
+    shown = live.call("GET", f"/api/v1/bills/settlements/{order['id']}", token).json()
+    assert shown["receipt_no"].startswith("MZ") and shown["amount"] == 3650
+    assert live.call("GET", f"/api/v1/bills?patient_id={patient['id']}", token).json()["items"] == []
+    live.assert_money_holds()
+
+
+@pytest.mark.parametrize(("channel", "code"), [("wechat", "FACE_OK_1"), ("alipay", "fp_ok_1")])
+def test_a_kiosk_pays_by_face_with_both_channels(live, channel, code):
+    import json
+
+    from bff.kiosk.auth import provision, signature
+
+    with live.app.app_context():
+        key = provision(f"K-{channel}", "测试自助机")
+        db.session.remove()
+    token, appointment = live.booked(f"face-{channel}")
+    body = json.dumps({"channel": channel, "auth_code": code, "order_type": "appointment",
+                       "order_id": appointment["id"]}).encode()
+    stamp = str(int(time.time()))
+    response = live.call("POST", "/api/v1/kiosk/facepay", data=body, headers={
+        "Content-Type": "application/json", "X-Kiosk-Id": f"K-{channel}", "X-Kiosk-Timestamp": stamp,
+        "X-Kiosk-Signature": signature(key, "POST", "/api/v1/kiosk/facepay", stamp, body)})
+    assert response.status_code == 201, response.text
+    assert response.json()["status"] == "paid"
+    live.settle(lambda: live.appointment(token, appointment["id"])["status"] == "confirmed")
+    live.assert_money_holds()
+
+
+def test_the_same_notification_ten_times_is_one_capture(live):
+    token, appointment = live.booked("dup")
+    payment = live.call("POST", "/api/v1/payments", token, expect=201, json={
+        "order_type": "appointment", "order_id": appointment["id"], "channel": "wechat"}).json()
+    live.control("wechatpay", "pay", {"out_trade_no": payment["out_trade_no"], "result": "success"})
+    live.control("wechatpay", "notify", {"out_trade_no": payment["out_trade_no"], "times": 10})
+    live.settle(lambda: len(live.control("wechatpay", "notifications", {"out_trade_no": payment["out_trade_no"]},
+                                         method="GET")["items"]) >= 11)
+    live.settle(lambda: live.appointment(token, appointment["id"])["status"] == "confirmed")
+    assert live.ledger(payment["out_trade_no"]) == [("capture", appointment["fee"])]
+    live.assert_money_holds()
+
+
+@pytest.mark.parametrize("forge", ["signature", "amount", "mchid"])
+def test_forged_or_mismatched_notifications_change_nothing(live, forge):
+    token, appointment = live.booked(f"forge-{forge}")
+    payment = live.call("POST", "/api/v1/payments", token, expect=201, json={
+        "order_type": "appointment", "order_id": appointment["id"], "channel": "wechat"}).json()
+    live.control("wechatpay", "pay", {"out_trade_no": payment["out_trade_no"], "result": "success", "hold": True})
+    live.control("wechatpay", "notify", {"out_trade_no": payment["out_trade_no"], "times": 1, "forge": forge})
+
+    def answered():
+        items = live.control("wechatpay", "notifications", {"out_trade_no": payment["out_trade_no"]},
+                             method="GET")["items"]
+        return [i for i in items if i.get("status") or i.get("answer")]
+
+    live.settle(answered)
+    assert live.payment_status(payment["id"]) == "pending"  # nothing believed
+    assert live.ledger(payment["out_trade_no"]) == []
+
+
+def test_a_lost_notification_is_found_by_the_stuck_payment_query(live):
+    from bff.jobs import run_job
+    from bff.payments.service import settle_stuck
+
+    token, appointment = live.booked("lost")
+    payment = live.call("POST", "/api/v1/payments", token, expect=201, json={
+        "order_type": "appointment", "order_id": appointment["id"], "channel": "wechat"}).json()
+    live.control("wechatpay", "pay", {"out_trade_no": payment["out_trade_no"], "result": "success", "hold": True})
+    run_job(live.app, "stuck", lambda: settle_stuck(dt.timedelta(seconds=-1)))
+    live.settle(lambda: live.appointment(token, appointment["id"])["status"] == "confirmed")
+    live.assert_money_holds()
+
+
+def test_the_his_refusing_the_paid_confirmation_refunds_automatically(live):
+    from bff.appointments.models import Appointment
+
+    token, appointment = live.booked("refused")
+    with live.app.app_context():
+        request_id = db.session.get(Appointment, appointment["id"]).request_id
+        db.session.remove()
+        live.app.extensions["his"].unlock_slot(request_id)  # the HIS let the hold go on its own
+    payment = live.call("POST", "/api/v1/payments", token, expect=201, json={
+        "order_type": "appointment", "order_id": appointment["id"], "channel": "wechat"}).json()
+    live.control("wechatpay", "pay", {"out_trade_no": payment["out_trade_no"], "result": "success"})
+    live.settle(lambda: live.appointment(token, appointment["id"])["status"] == "refunded")
+    assert live.ledger(payment["out_trade_no"]) == [("capture", appointment["fee"]), ("refund", -appointment["fee"])]
+    live.assert_money_holds()
+
+
+def test_a_refund_notification_before_the_late_payment_notification_counts_each_once(live):
+    from bff.jobs import run_job
+    from bff.payments.service import settle_stuck
+
+    token, appointment = live.booked("order")
+    payment = live.call("POST", "/api/v1/payments", token, expect=201, json={
+        "order_type": "appointment", "order_id": appointment["id"], "channel": "wechat"}).json()
+    out_trade_no = payment["out_trade_no"]
+    live.control("wechatpay", "pay", {"out_trade_no": out_trade_no, "result": "success", "hold": True})
+    run_job(live.app, "stuck", lambda: settle_stuck(dt.timedelta(seconds=-1)))  # learnt by query
+    live.settle(lambda: live.appointment(token, appointment["id"])["status"] == "confirmed")
+    live.call("POST", f"/api/v1/appointments/{appointment['id']}/cancel", token, expect=200)
+
+    def held():
+        items = live.control("wechatpay", "notifications", {"out_trade_no": out_trade_no}, method="GET")["items"]
+        return {i["kind"] for i in items if i["status"] == "held"} == {"payment", "refund"}
+
+    live.settle(held)  # the refund's notification waits behind the payment's
+    live.control("wechatpay", "release", {"out_trade_no": out_trade_no, "order": "newest_first"})
+    live.settle(lambda: live.appointment(token, appointment["id"])["status"] == "refunded")
+
+    def delivered():
+        items = live.control("wechatpay", "notifications", {"out_trade_no": out_trade_no}, method="GET")["items"]
+        return all(i["status"] == "acked" for i in items)
+
+    live.settle(delivered)  # the late payment notification was taken, and changed nothing
+    assert live.ledger(out_trade_no) == [("capture", appointment["fee"]), ("refund", -appointment["fee"])]
+    live.assert_money_holds()
