@@ -9,7 +9,7 @@ function createPayment({ orderType, orderId, channel = 'wechat' }, idempotencyKe
   return request({
     method: 'POST',
     path: '/api/v1/payments',
-    data: { order_type: orderType, order_id: orderId, channel },
+    data: { order_type: orderType, order_id: String(orderId), channel },
     idempotencyKey,
   });
 }

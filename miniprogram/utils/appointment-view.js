@@ -17,11 +17,6 @@ function whenText(schedule, slot) {
   };
 }
 
-function holdText(appt) {
-  return appt.status === 'awaiting_payment' && appt.hold_expires_at
-    ? `请在 ${fmt.formatDateTime(appt.hold_expires_at)} 前完成缴费，逾期号源将自动释放` : '';
-}
-
 /** The hold's end in ms since the epoch (0 when none), and as "09:40". */
 function holdFields(appt) {
   const awaiting = appt.status === 'awaiting_payment' && appt.hold_expires_at;
@@ -54,7 +49,6 @@ function describeAppointment(appt) {
     feeText: fmt.formatFen(appt.fee !== undefined ? appt.fee : schedule.fee),
     visitNo: textOrEmpty(appt.visit_no),
     queueNo: textOrEmpty(appt.queue_no),
-    holdText: holdText(appt),
     payment: describePayment(appt.payment),
     feePaid: feePaid(appt),
     canPay: appt.status === 'awaiting_payment',

@@ -155,7 +155,7 @@ function all(page, selector) {
   return page.querySelectorAll(selector);
 }
 
-module.exports = { installPageShim, renderPage, textOf, domOf, tap, all, flush, advance, ROOT };
+module.exports = { installPageShim, renderPage, textOf, domOf, tap, all, flush, advance, settle, ROOT };
 
 /** Clears storage and recorded navigations between tests. */
 function resetWorld() {

@@ -46,7 +46,7 @@ test('a held booking is paid on the spot: payment created with a key, WeChat ope
   await tap(page, '#confirm-button');
 
   const [created] = posts(fake, '/api/v1/payments');
-  expect(created.data).toEqual({ order_type: 'appointment', order_id: 501, channel: 'wechat' });
+  expect(created.data).toEqual({ order_type: 'appointment', order_id: '501', channel: 'wechat' });
   expect(created.headers['Idempotency-Key']).toMatch(/^[0-9a-f-]{36}$/);
   expect(pay.calls).toEqual([fx.payParams]);
   expect(textOf(page.querySelector('#confirm-button'))).toContain('正在支付');

@@ -68,6 +68,19 @@ Page({
   stopTicking() {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.stopExpiryTimer();
+  },
+
+  /** The second ticks may fall up to 1 s after the deadline: take the code away exactly at it. */
+  startExpiryTimer() {
+    this.stopExpiryTimer();
+    const left = this.deadline - Date.now();
+    if (left > 0 && this.visible) this.expiryTimer = setTimeout(() => this.tick(), left);
+  },
+
+  stopExpiryTimer() {
+    if (this.expiryTimer) clearTimeout(this.expiryTimer);
+    this.expiryTimer = null;
   },
 
   async loadCard() {
@@ -89,6 +102,7 @@ Page({
       // One automatic refresh per code, and only for a code that lives long enough to be worth it.
       this.autoRefresh = this.deadline - Date.now() > REFRESH_LEAD_MS;
       this.setData({ qrSrc: `data:image/png;base64,${code.png}`, refreshError: '' });
+      this.startExpiryTimer();
     }, (err) => {
       this.setData({ refreshError: messageOf(err) || '二维码获取失败' });
     }).then(() => {
@@ -103,7 +117,7 @@ Page({
   tick() {
     const left = this.deadline - Date.now();
     if (left > 0) {
-      this.setData({ qrState: 'valid', secondsLeft: Math.ceil(left / 1000) });
+      this.setData({ qrState: 'valid', secondsLeft: Math.max(1, Math.round(left / 1000)) });
       if (left <= REFRESH_LEAD_MS && this.autoRefresh && !this.fetching && this.visible) {
         this.autoRefresh = false;
         this.fetchCode();
