@@ -102,6 +102,7 @@ test('the card page shows the code with the masked details and a countdown, and 
   expect(text).toContain('110101********1234');
   expect(text).toContain('138****5678');
   expect(qrSrc(page)).toBe(`data:image/png;base64,${pngOf(1)}`);
+  expect(page.instance.data.qrCodeText).toBe('code-1');
   expect(textOf(page.querySelector('#qr-countdown'))).toBe('二维码 60 秒内有效，将自动刷新');
 
   await advance(10000);
@@ -128,6 +129,7 @@ test('a failed refresh says so and offers 重新获取; the code goes away when 
 
   await advance(4000);
   expect(page.querySelector('#qr-image')).toBeUndefined();
+  expect(page.instance.data.qrCodeText).toBe('');
   expect(page.querySelector('#qr-countdown')).toBeUndefined();
   expect(textOf(page.querySelector('.qr-expired'))).toBe('二维码获取失败');
   await advance(30000);

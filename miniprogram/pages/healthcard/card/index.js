@@ -31,6 +31,7 @@ Page({
     card: null,
     cardError: '',
     qrSrc: '',
+    qrCodeText: '', // what the image encodes (what a scanner reads); not shown as text
     qrState: 'loading', // loading | valid | expired | error
     secondsLeft: 0,
     refreshError: '',
@@ -101,7 +102,7 @@ Page({
       this.deadline = deadlineOf(code, sentAt);
       // One automatic refresh per code, and only for a code that lives long enough to be worth it.
       this.autoRefresh = this.deadline - Date.now() > REFRESH_LEAD_MS;
-      this.setData({ qrSrc: `data:image/png;base64,${code.png}`, refreshError: '' });
+      this.setData({ qrSrc: `data:image/png;base64,${code.png}`, qrCodeText: code.qr_code_text || '', refreshError: '' });
       this.startExpiryTimer();
     }, (err) => {
       this.setData({ refreshError: messageOf(err) || '二维码获取失败' });
@@ -127,7 +128,7 @@ Page({
     let state = 'expired';
     if (this.fetching) state = 'loading';
     else if (this.data.refreshError) state = 'error';
-    this.setData({ qrState: state, qrSrc: '', secondsLeft: 0 });
+    this.setData({ qrState: state, qrSrc: '', qrCodeText: '', secondsLeft: 0 });
   },
 
   onRetry() {
