@@ -11,6 +11,11 @@ const miniprogramGlobals = {
   getApp: 'readonly',
   getCurrentPages: 'readonly',
   requirePlugin: 'readonly',
+  // The mini-program runtime has the timers (but no window or document).
+  setTimeout: 'readonly',
+  clearTimeout: 'readonly',
+  setInterval: 'readonly',
+  clearInterval: 'readonly',
 };
 
 module.exports = [

@@ -80,6 +80,12 @@ function formatDateTime(iso) {
   return `${p.month}月${p.day}日 ${pad2(p.hour)}:${pad2(p.minute)}`;
 }
 
+/** "09:58" (minutes:seconds) for a duration in milliseconds; never negative. */
+function formatCountdown(ms) {
+  const total = Math.max(0, Math.ceil(ms / 1000));
+  return `${pad2(Math.floor(total / 60))}:${pad2(total % 60)}`;
+}
+
 /** "上午" / "下午" / "晚上" for a schedule period code. */
 function periodLabel(period) {
   return PERIODS[period] || period || '';
@@ -94,5 +100,6 @@ module.exports = {
   formatDateLong,
   formatTime,
   formatDateTime,
+  formatCountdown,
   periodLabel,
 };

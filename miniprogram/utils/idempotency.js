@@ -12,4 +12,26 @@ function newIdempotencyKey() {
   return `${hex(8)}-${hex(4)}-4${hex(3)}-${variant}${hex(3)}-${hex(12)}`;
 }
 
-module.exports = { newIdempotencyKey };
+/**
+ * One key per attempt at creating something: keyFor(body) answers the same key for the same
+ * body until done() is called after a definite answer, so a retry after a lost answer is safe.
+ */
+function createKeyKeeper() {
+  let key = null;
+  let fingerprint = null;
+  return {
+    keyFor(body) {
+      const print = JSON.stringify(body);
+      if (!key || print !== fingerprint) {
+        key = newIdempotencyKey();
+        fingerprint = print;
+      }
+      return key;
+    },
+    done() {
+      key = null;
+    },
+  };
+}
+
+module.exports = { newIdempotencyKey, createKeyKeeper };

@@ -119,8 +119,9 @@ function attempt(options) {
 }
 
 /**
- * Sends one API request and resolves with the parsed body (null for 204).
- * options: {method, path, query, data, idempotencyKey, auth (default true)}.
+ * Sends one API request and resolves with the parsed body (null for 204), or with
+ * {body, headers} when options.withHeaders is set (e.g. to read the server's Date).
+ * options: {method, path, query, data, idempotencyKey, auth (default true), withHeaders}.
  */
 async function request(options) {
   const auth = options.auth !== false;
@@ -131,7 +132,15 @@ async function request(options) {
     res = await attempt(options);
   }
   if (res.statusCode < 200 || res.statusCode >= 300) throw errorFromResponse(res.statusCode, res.data);
-  return res.statusCode === 204 ? null : res.data;
+  const body = res.statusCode === 204 ? null : res.data;
+  return options.withHeaders ? { body, headers: res.header || {} } : body;
 }
 
-module.exports = { request, login, logout, getToken, apiBase, ApiError, TOKEN_KEY, API_BASE_KEY };
+/** A response header by name, whatever its case (WeChat keeps the server's, node lowercases). */
+function headerOf(headers, name) {
+  const wanted = name.toLowerCase();
+  const key = Object.keys(headers || {}).find((k) => k.toLowerCase() === wanted);
+  return key ? headers[key] : undefined;
+}
+
+module.exports = { request, headerOf, login, logout, getToken, apiBase, ApiError, TOKEN_KEY, API_BASE_KEY };

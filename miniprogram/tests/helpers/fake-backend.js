@@ -14,7 +14,7 @@ function matchRoute(routes, method, path) {
   });
 }
 
-/** Installs the fake; answers {requests, setRoute}. A handler returns {status, body} or a body. */
+/** Installs the fake; answers {requests, setRoute}. A handler returns {status, body, headers?} or a body. */
 function installFakeBackend(routes, { loginCode = 'test-code' } = {}) {
   const requests = [];
   const table = Object.assign({
@@ -45,7 +45,7 @@ function installFakeBackend(routes, { loginCode = 'test-code' } = {}) {
       }
       const wrapped = answer && typeof answer.status === 'number' && 'body' in answer
         ? answer : { status: 200, body: answer };
-      opts.success({ statusCode: wrapped.status, data: wrapped.body, header: {} });
+      opts.success({ statusCode: wrapped.status, data: wrapped.body, header: wrapped.headers || {} });
     }, 0);
   };
   return {

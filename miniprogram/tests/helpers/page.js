@@ -1,7 +1,8 @@
 /**
  * Page shim for miniprogram-simulate, which only knows Component(): a Page({...}) becomes a
  * Component whose methods are the page's functions, with onLoad(query)/onShow/onReady run
- * from lifetimes.attached. Also resolves npm component paths to miniprogram_npm/.
+ * from lifetimes.attached and onUnload from detached. Also resolves npm component paths to
+ * miniprogram_npm/. Works under jest's fake timers too (flush then moves the clock 1 ms at a time).
  */
 const path = require('path');
 const fs = require('fs');
@@ -35,6 +36,9 @@ function pageToComponent(options) {
           if (this.onReady) await this.onReady();
         })();
       },
+      detached() {
+        if (this.onUnload) this.onUnload();
+      },
     },
   };
 }
@@ -54,8 +58,38 @@ function npmComponents(pageDir) {
   return using;
 }
 
+/** True while jest's modern fake timers are installed. */
+function fakeTimersOn() {
+  return typeof setTimeout.clock === 'object';
+}
+
+/**
+ * Lets pending answers (0 ms timers) and the promises after them run. Under fake timers the
+ * clock moves 1 ms a step: a 0 ms timer set while timers run is due 1 ms later (sinon's rule).
+ */
+async function tick() {
+  if (fakeTimersOn()) await jest.advanceTimersByTimeAsync(1);
+  else await simulate.sleep(0);
+}
+
 async function flush(times = 5) {
-  for (let i = 0; i < times; i += 1) await simulate.sleep(0);
+  for (let i = 0; i < times; i += 1) await tick();
+}
+
+/** Under fake timers: moves the clock on by ms, running every timer due and what it starts. */
+async function advance(ms) {
+  await jest.advanceTimersByTimeAsync(ms);
+  await flush();
+}
+
+/** Waits for a promise; under fake timers by running 0 ms timers until it settles. */
+async function settle(promise) {
+  if (!fakeTimersOn()) return promise;
+  let finished = false;
+  const watched = promise.finally(() => { finished = true; });
+  for (let i = 0; i < 100 && !finished; i += 1) await tick();
+  if (!finished) throw new Error('the page lifecycle waits on a timer: advance() the clock instead');
+  return watched;
 }
 
 /**
@@ -75,7 +109,7 @@ async function renderPage(pageDir, query = {}) {
   });
   const page = simulate.render(id);
   page.attach(document.createElement('parent-wrapper'));
-  await page.instance.__ready;
+  await settle(page.instance.__ready);
   await flush();
   return page;
 }
@@ -121,7 +155,7 @@ function all(page, selector) {
   return page.querySelectorAll(selector);
 }
 
-module.exports = { installPageShim, renderPage, textOf, domOf, tap, all, flush, ROOT };
+module.exports = { installPageShim, renderPage, textOf, domOf, tap, all, flush, advance, settle, ROOT };
 
 /** Clears storage and recorded navigations between tests. */
 function resetWorld() {

@@ -29,3 +29,23 @@ test('other pages apply the large-font class when the mode is on', async () => {
   const patients = await renderPage('pages/patients/list');
   expect(rootClass(patients)).toContain('page-root--elder');
 });
+
+test('the payment and fee pages apply it too', async () => {
+  installFakeBackend({
+    'GET /api/v1/patients': () => fx.patients,
+    'GET /api/v1/bills': () => fx.bills,
+    'GET /api/v1/bills/settlements/:id': () => fx.settlement({ status: 'settled', receipt_no: 'R1' }),
+    'GET /api/v1/appointments/:id': () => fx.heldAppointment({}),
+  });
+  wx.setStorageSync('elderMode', true);
+  for (const [dir, query] of [
+    ['pages/billing/bills', {}],
+    ['pages/billing/result', { id: 'S7001' }],
+    ['pages/booking/result', { id: '501', pay: 'cancelled' }],
+    ['pages/appointments/detail', { id: '501' }],
+  ]) {
+    const page = await renderPage(dir, query);
+    expect(rootClass(page)).toContain('page-root--elder');
+    page.detach();
+  }
+});

@@ -10,6 +10,7 @@ const TABS = [
   { status: 'awaiting_payment', label: '待支付' },
   { status: 'checked_in', label: '已签到' },
   { status: 'cancelled', label: '已取消' },
+  { status: 'refunded', label: '已退款' },
 ];
 
 Page({

@@ -1,23 +1,21 @@
 /**
  * 确认预约: choose the patient, check the fee, book. One Idempotency-Key per attempt, reused
- * when the answer was lost on the way, so tapping again never books twice.
+ * when the answer was lost on the way, so tapping again never books twice. When the hospital
+ * takes the fee online the booking answers `awaiting_payment` and the pay step follows here;
+ * whatever it ends in, the result page shows it (with 重新支付 when the money did not go).
  */
-const { listPatients } = require('../../../services/patients');
 const { bookAppointment } = require('../../../services/appointments');
 const { applyElderMode } = require('../../../utils/elder');
 const { getDraft, rememberBooking, summaryOf } = require('../../../utils/booking-draft');
-const { newIdempotencyKey } = require('../../../utils/idempotency');
-const { relationLabel } = require('../../../utils/labels');
-const { messageOf } = require('../../../utils/errors');
+const { newIdempotencyKey, createKeyKeeper } = require('../../../utils/idempotency');
+const { loadPatientChoices, preferredPatientId } = require('../../../utils/patient-choice');
+const { payOrder } = require('../../../utils/pay-flow');
+const { messageOf, outcomeUnknown } = require('../../../utils/errors');
 
 // Answers after which the patient can simply try again on this page.
 const RETRY_HERE = ['RATE_LIMITED', 'HIS_UNAVAILABLE', 'IDEMPOTENCY_KEY_REUSED'];
 const UNCERTAIN_MESSAGE = '网络不稳定，暂未确认预约结果。请再点一次“确认预约”，不会重复挂号。';
-
-/** True when the booking may or may not have been made (no answer from the BFF itself). */
-function outcomeUnknown(err) {
-  return err.status === 0 || err.code === 'HTTP_ERROR';
-}
+const RESULT_PAGE = '/pages/booking/result/index';
 
 Page({
   data: {
@@ -26,11 +24,13 @@ Page({
     selectedPatientId: '',
     loading: true,
     submitting: false,
+    paying: false,
     errorMessage: '',
     elderClass: '',
   },
 
   onLoad() {
+    this.payKeys = createKeyKeeper();
     this.draft = getDraft();
     this.setData({ summary: summaryOf(this.draft) });
   },
@@ -40,22 +40,17 @@ Page({
     return this.loadPatients();
   },
 
+  onUnload() {
+    this.unloaded = true;
+  },
+
   async loadPatients() {
     try {
-      const items = await listPatients();
-      const patients = items.map((p) => ({
-        id: p.id,
-        name: p.name,
-        relationText: relationLabel(p.relation),
-        idText: p.id_number_masked,
-        isDefault: !!p.is_default,
-      }));
-      const stillThere = patients.some((p) => String(p.id) === String(this.data.selectedPatientId));
-      const preferred = patients.find((p) => p.isDefault) || patients[0];
+      const patients = await loadPatientChoices();
       this.setData({
         patients,
         loading: false,
-        selectedPatientId: stillThere ? this.data.selectedPatientId : (preferred ? preferred.id : ''),
+        selectedPatientId: preferredPatientId(patients, this.data.selectedPatientId),
       });
     } catch (err) {
       this.setData({ loading: false, errorMessage: messageOf(err) });
@@ -98,10 +93,31 @@ Page({
       const appointment = await bookAppointment(body, key);
       this.pendingKey = null;
       rememberBooking(appointment);
-      wx.redirectTo({ url: `/pages/booking/result/index?id=${encodeURIComponent(appointment.id)}` });
+      if (appointment.status === 'awaiting_payment') {
+        await this.payForBooking(appointment);
+        return;
+      }
+      wx.redirectTo({ url: `${RESULT_PAGE}?id=${encodeURIComponent(appointment.id)}` });
     } catch (err) {
       this.onBookingFailed(err);
     }
+  },
+
+  /** The booking is held, not yet paid: pay now, then show the outcome on the result page. */
+  async payForBooking(appointment) {
+    this.setData({ paying: true });
+    const id = encodeURIComponent(appointment.id);
+    let outcome;
+    try {
+      const paid = await payOrder({ orderType: 'appointment', orderId: appointment.id }, this.payKeys, {
+        stopped: () => this.unloaded,
+      });
+      outcome = `pay=${paid.outcome}`;
+    } catch (err) {
+      outcome = `pay=error&code=${encodeURIComponent(err.code || '')}&message=${encodeURIComponent(messageOf(err))}`;
+    }
+    this.setData({ paying: false, submitting: false });
+    wx.redirectTo({ url: `${RESULT_PAGE}?id=${id}&${outcome}` });
   },
 
   onBookingFailed(err) {
@@ -116,7 +132,7 @@ Page({
     }
     this.setData({ submitting: false });
     wx.redirectTo({
-      url: `/pages/booking/result/index?code=${encodeURIComponent(err.code || '')}`
+      url: `${RESULT_PAGE}?code=${encodeURIComponent(err.code || '')}`
         + `&message=${encodeURIComponent(messageOf(err))}`,
     });
   },

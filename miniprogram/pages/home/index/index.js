@@ -28,6 +28,14 @@ Page({
     wx.navigateTo({ url: '/pages/appointments/list/index' });
   },
 
+  goHealthCards() {
+    wx.navigateTo({ url: '/pages/healthcard/list/index' });
+  },
+
+  goBills() {
+    wx.navigateTo({ url: '/pages/billing/bills/index' });
+  },
+
   goPatients() {
     wx.navigateTo({ url: '/pages/patients/list/index' });
   },
