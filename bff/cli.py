@@ -15,10 +15,7 @@ payments_cli = AppGroup("payments", help="Money: reconciliation with the gateway
 kiosk_cli = AppGroup("kiosk", help="Hospital kiosks allowed to take payments by face.")
 staff_cli = AppGroup("staff", help="Hospital staff accounts.")
 
-# The sandbox's demo accounts (API.md): `make run` seeds them; production refuses to.
-DEMO_STAFF = {"admin01": "admin", "registrar01": "registrar", "nurse01": "nurse", "doctor01": "doctor",
-              "pharmacist01": "pharmacist"}
-DEMO_PASSWORD = "Sandbox#2026"  # noqa: S105 -- the documented sandbox password, refused in production
+
 
 
 @his_cli.command("check")
@@ -131,13 +128,10 @@ def staff_create(username, name, roles, password):
 @staff_cli.command("seed-demo")
 def staff_seed_demo():
     """The sandbox's demo accounts (admin01, registrar01, nurse01, doctor01, pharmacist01); never in production."""
-    from bff.extensions import db
     from bff.staff import service
-    from bff.staff.models import StaffAccount
 
-    if current_app.config["ENV_NAME"] == "production":
-        raise click.ClickException("demo staff accounts are for the sandbox only")
-    for username, role in DEMO_STAFF.items():
-        if db.session.execute(db.select(StaffAccount).filter_by(username=username)).scalar_one_or_none() is None:
-            service.create(username, f"演示{username.rstrip('0123456789')}", [role], DEMO_PASSWORD)
-    click.echo(f"demo staff accounts ready: {', '.join(DEMO_STAFF)} (password {DEMO_PASSWORD})")
+    try:
+        names = service.seed_demo()
+    except RuntimeError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"demo staff accounts ready: {', '.join(names)} (password {service.DEMO_PASSWORD})")

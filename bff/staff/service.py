@@ -48,6 +48,22 @@ def create(username: str, name: str, roles: list[str], password: str) -> StaffAc
     return account
 
 
+# The sandbox's demo accounts (API.md): `make run` and the e2e stack seed them; production refuses to.
+DEMO_STAFF = {"admin01": "admin", "registrar01": "registrar", "nurse01": "nurse", "doctor01": "doctor",
+              "pharmacist01": "pharmacist"}
+DEMO_PASSWORD = "Sandbox#2026"  # noqa: S105 -- the documented sandbox password, refused in production
+
+
+def seed_demo() -> list[str]:
+    """Create the demo accounts that are missing; RuntimeError in production."""
+    if current_app.config["ENV_NAME"] == "production":
+        raise RuntimeError("demo staff accounts are for the sandbox only")
+    for username, role in DEMO_STAFF.items():
+        if db.session.execute(db.select(StaffAccount).filter_by(username=username)).scalar_one_or_none() is None:
+            create(username, f"演示{username.rstrip('0123456789')}", [role], DEMO_PASSWORD)
+    return list(DEMO_STAFF)
+
+
 def login(username: str, password: str) -> tuple[StaffAccount, str]:
     """Check a password: (account, token); a wrong one counts towards the lockout."""
     account = db.session.execute(db.select(StaffAccount).where(StaffAccount.username == username)).scalar_one_or_none()

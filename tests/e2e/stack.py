@@ -42,6 +42,7 @@ class Stack:
 
         from bff.app import create_app
         from bff.jobs import start_in_process
+        from bff.staff.service import seed_demo
 
         server = make_server("127.0.0.1", 0, None, threaded=True)
         url = f"http://127.0.0.1:{server.server_port}"
@@ -55,6 +56,7 @@ class Stack:
         app = create_app(config, clock=clock)
         with app.app_context():
             upgrade(directory=os.path.join(os.path.dirname(__file__), "..", "..", "migrations"))
+            seed_demo()
         server.app = app
         threading.Thread(target=server.serve_forever, name=name, daemon=True).start()
         self._servers.append(server)

@@ -1,8 +1,9 @@
 /**
  * wx.requestPayment for end-to-end tests: the payer's side played against the sandbox pay gateway.
- * It remembers the out_trade_no of the last payment the BFF created (POST /api/v1/payments) and,
- * when the page opens the cashier, completes that trade through the gateway's
- * POST /_control/pay {out_trade_no, result} — the notification to the BFF follows as in real life.
+ * When the page opens the cashier, it hands the very parameters the page passed to
+ * wx.requestPayment to the gateway's POST /_control/pay {pay_params, result}: the simulator checks
+ * paySign as the WeChat client does and completes the trade; the notification to the BFF follows
+ * as in real life. It also remembers the out_trade_no of the last payment the BFF created.
  * Install after installLiveWx (it wraps the live wx.request). result: success | decline | cancel.
  */
 const { postJson } = require('./live-wx');
@@ -27,7 +28,10 @@ function installSandboxPayment(gatewayBase, { result = 'success' } = {}) {
       return;
     }
     const outcome = state.result === 'decline' ? 'decline' : 'success';
-    postJson(gatewayBase, '/_control/pay', { out_trade_no: state.lastTradeNo, result: outcome }).then(
+    const payParams = {
+      timeStamp: opts.timeStamp, nonceStr: opts.nonceStr, package: opts.package, signType: opts.signType, paySign: opts.paySign,
+    };
+    postJson(gatewayBase, '/_control/pay', { pay_params: payParams, result: outcome }).then(
       () => (outcome === 'success' ? opts.success({ errMsg: 'requestPayment:ok' }) : opts.fail({ errMsg: 'requestPayment:fail declined' })),
       (err) => opts.fail({ errMsg: `requestPayment:fail ${err.message}` }),
     );

@@ -27,13 +27,13 @@ beforeAll(async () => {
 
 afterAll(() => new Promise((r) => server.close(r)));
 
-test('completes the trade the BFF just created through the gateway’s /_control/pay; cancel stays local', async () => {
+test('hands the page’s payment parameters to the gateway’s /_control/pay; cancel stays local', async () => {
   wx.removeStorageSync('token');
   installLiveWx(base, 'e2e');
   const payer = installSandboxPayment(base);
   const payment = await request({ method: 'POST', path: '/api/v1/payments', data: { order_type: 'appointment' } });
   await expect(requestWechatPayment(payment.pay_params)).resolves.toEqual({ result: 'paid', errMsg: '' });
-  expect(seen.filter((r) => r.path === '/_control/pay').map((r) => r.body)).toEqual([{ out_trade_no: 'YQ123', result: 'success' }]);
+  expect(seen.filter((r) => r.path === '/_control/pay').map((r) => r.body)).toEqual([{ pay_params: { package: 'prepay_id=wx1' }, result: 'success' }]);
   expect(payer.calls).toEqual([{ outTradeNo: 'YQ123', package: 'prepay_id=wx1' }]);
 
   payer.result = 'cancel';
