@@ -55,9 +55,21 @@ def captured_for(ledger: list[LedgerMovement], his: list[HisRecord]) -> list[Cap
                             sum(r.amount for r in p.refunds if r.status != "failed")) for p in payments]
 
 
+def bills_of(date: dt.date) -> list:
+    """Every merchant's bill of the day, each once: WeChat Pay v2 and v3 of one merchant share a bill."""
+    registry, seen, lines = gateways(), set(), []
+    for gateway in registry.all():
+        merchant = (registry.channel_of.get(gateway.name), gateway.merchant_id)
+        if merchant in seen:
+            continue
+        seen.add(merchant)
+        lines += gateway.download_bill(date)
+    return lines
+
+
 def run(date: dt.date, directory: str | None = None) -> tuple[Report, str]:
     """Reconcile one day and write its report; (report, the folder it was written to)."""
-    bill = [line for gateway in gateways().all() for line in gateway.download_bill(date)]
+    bill = bills_of(date)
     ledger = ledger_of(date)
     his = his_records_of(date)
     report = reconcile(date, bill, ledger, his, captured_for(ledger, his))

@@ -278,3 +278,27 @@ def test_a_refund_notification_before_the_late_payment_notification_counts_each_
     live.settle(delivered)  # the late payment notification was taken, and changed nothing
     assert live.ledger(out_trade_no) == [("capture", appointment["fee"]), ("refund", -appointment["fee"])]
     live.assert_money_holds()
+
+
+def test_the_days_business_reconciles_with_the_simulators_bills(live, tmp_path):
+    """After everything above (payments, refunds, face-pay, faults), the gateways' bills, the ledger and
+    the HIS tell one story; a difference planted in the ledger makes the command fail."""
+    live.assert_money_holds()
+    today = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=8)).date().isoformat()
+    runner = live.app.test_cli_runner()
+    result = runner.invoke(args=["payments", "reconcile", "--date", today, "--dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "一致" in result.output
+    checked = int(result.output.split("逐笔核对 ")[1].split(" 笔")[0])
+    assert checked >= 5  # the payments and refunds made before it, from each side
+    from bff.payments.models import LedgerEntry, Payment
+
+    with live.app.app_context():
+        paid = db.session.execute(db.select(Payment).where(Payment.status == "paid")).scalars().first()
+        db.session.add(LedgerEntry(at=paid.paid_at, kind="capture", payment_id=paid.id, refund_id=-1,
+                                   gateway=paid.gateway, out_trade_no="YQ-PLANTED", amount=100,
+                                   order_type="appointment", order_id=paid.order_id))
+        db.session.commit()
+        db.session.remove()
+    planted = runner.invoke(args=["payments", "reconcile", "--date", today, "--dir", str(tmp_path)])
+    assert planted.exit_code == 1 and "YQ-PLANTED" in planted.output
