@@ -10,10 +10,11 @@ log = logging.getLogger("bff.jobs")
 OUTBOX_POLL_SECONDS = 2.0
 
 
-def start_in_process(app, interval: float = 15.0) -> threading.Thread | None:
-    """Run the periodic jobs and the outbox in daemon threads when JOBS_IN_PROCESS is on."""
+def start_in_process(app, interval: float | None = None) -> threading.Thread | None:
+    """Run the periodic jobs (every JOBS_INTERVAL_SECONDS) and the outbox in threads when JOBS_IN_PROCESS is on."""
     if not app.config["JOBS_IN_PROCESS"]:
         return None
+    interval = interval or app.config["JOBS_INTERVAL_SECONDS"]
     stop, wake = threading.Event(), threading.Event()
     app.extensions["outbox_wake"] = wake.set
 
