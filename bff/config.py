@@ -127,6 +127,7 @@ def _load() -> dict:
         "STAFF_LOGIN_RATE_LIMIT": _env("STAFF_LOGIN_RATE_LIMIT", "30/minute"),
         # Background work in production: Celery on this broker (JOBS_IN_PROCESS=0)
         "CELERY_BROKER_URL": _env("CELERY_BROKER_URL", _env("REDIS_URL")),
+        "CELERY_QUEUE": _env("CELERY_QUEUE", "yiqiao"),
         # Infrastructure
         "REDIS_URL": _env("REDIS_URL"),
         "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URI", _env("REDIS_URL", "memory://")),

@@ -1,7 +1,7 @@
 """Celery: the background work in production — the outbox, periodic jobs, the daily reconciliation.
 
 The same functions run in-process in the embedded default (`bff.jobs`, JOBS_IN_PROCESS=1). Here
-they run on a Redis broker: `celery -A bff.worker worker --beat` (see deploy/). There is no
+they run on a Redis broker: `celery -A bff.worker:celery worker --beat` (see deploy/). There is no
 result backend: every task is fire-and-forget, so a broker that is down never blocks a request
 (publishing does not retry; beat runs the outbox every few seconds anyway).
 """
@@ -26,6 +26,7 @@ def init_celery(app) -> Celery:
     """Bind the Celery app to the Flask app: settings, app context per task, the beat schedule."""
     celery.conf.update(
         broker_url=app.config["CELERY_BROKER_URL"], result_backend=None, task_ignore_result=True,
+        task_default_queue=app.config["CELERY_QUEUE"],
         task_acks_late=True, worker_prefetch_multiplier=1, broker_connection_retry_on_startup=True,
         task_always_eager=app.config.get("CELERY_ALWAYS_EAGER", False), task_eager_propagates=True,
         timezone="Asia/Shanghai", enable_utc=True,

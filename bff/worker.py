@@ -1,4 +1,4 @@
-"""Celery entry point: `celery -A bff.worker worker --beat` (production background work)."""
+"""Celery entry point: `celery -A bff.worker:celery worker --beat` (production background work)."""
 from dotenv import load_dotenv
 
 from bff.app import create_app

@@ -190,3 +190,18 @@ def test_the_audit_log_pages_newest_first_and_refuses_changes(app, client, alice
         db.session.rollback()
         db.session.remove()
     login(client, "someone")  # patient endpoints still fine alongside
+
+
+def test_booking_and_check_in_each_report_once_with_their_codes(app, client, alice, clock, platform):
+    patient = add_patient(client, alice)
+    _card(client, alice, patient)
+    schedule, slot = find_slot(client, alice, clock().date(), after=clock())
+    appointment = book(client, alice, patient["id"], schedule, slot).get_json()
+    checked_in = client.post(f"/api/v1/appointments/{appointment['id']}/check-in", headers=alice)
+    assert checked_in.status_code == 200, checked_in.get_json()
+    client.post(f"/api/v1/appointments/{appointment['id']}/check-in", headers=alice)  # again: still one report
+    for _ in range(2):
+        run_outbox(app)
+    reports = platform.reports()
+    assert sorted((r["scene"], r["card_channel"], r["department"]) for r in reports) == [
+        ("0101011", "0402", schedule["department_code"]), ("010102", "0402", schedule["department_code"])]
