@@ -13,6 +13,7 @@ from werkzeug.serving import make_server
 from sandbox import keys as sandbox_keys
 from sandbox.alipay.app import create_app
 from sandbox.alipay.notifier import REAL_RETRY_DELAYS
+from sandbox.serving import serve_until_interrupted
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -25,13 +26,8 @@ def main(argv: list[str] | None = None) -> None:
     scale = float(os.environ.get("SANDBOX_ALIPAY_NOTIFY_SCALE", "60"))
     app = create_app(sandbox_keys.ensure(args.keys), retry_delays=tuple(d / scale for d in REAL_RETRY_DELAYS))
     server = make_server(args.host, args.port, app, threaded=True)
-    print(f"sandbox Alipay gateway on http://{args.host}:{server.server_port}/gateway.do (keys {args.keys})")
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    serve_until_interrupted(
+        server, f"sandbox Alipay gateway on http://{args.host}:{server.server_port}/gateway.do (keys {args.keys})")
 
 
 if __name__ == "__main__":

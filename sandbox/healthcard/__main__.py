@@ -12,6 +12,7 @@ import os
 from werkzeug.serving import make_server
 
 from sandbox.healthcard.app import create_app
+from sandbox.serving import serve_until_interrupted
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -22,13 +23,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--qr-ttl", type=int, default=60, help="seconds a dynamic QR code lives")
     args = parser.parse_args(argv)
     server = make_server(args.host, args.port, create_app(qr_ttl_seconds=args.qr_ttl), threaded=True)
-    print(f"sandbox health card platform on http://{args.host}:{server.server_port}/", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    serve_until_interrupted(server, f"sandbox health card platform on http://{args.host}:{server.server_port}/")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ import argparse
 from werkzeug.serving import make_server
 
 from sandbox.his.app import create_app
+from sandbox.serving import serve_until_interrupted
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -17,13 +18,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     server = make_server(args.host, args.port, create_app(args.db), threaded=True)
     db_path = server.app.extensions["sandbox_his"].store.path
-    print(f"sandbox HIS on http://{args.host}:{args.port}/his/ws?wsdl (db {db_path})")
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    serve_until_interrupted(server, f"sandbox HIS on http://{args.host}:{args.port}/his/ws?wsdl (db {db_path})")
 
 
 if __name__ == "__main__":
