@@ -1,4 +1,6 @@
 """`/healthz` (the process lives) and `/readyz` (the database and the HIS answer)."""
+import datetime as dt
+
 from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
@@ -23,7 +25,19 @@ def readyz():
     breaker = getattr(current_app.extensions["his"], "state", None)
     if breaker:
         body["his_circuit"] = breaker
+    if checks["database"] == "ok":
+        body["outbox"] = _outbox_backlog()
     return jsonify(body), 200 if ready else 503
+
+
+def _outbox_backlog() -> dict:
+    """Work waiting in the outbox, for hospital IT (it does not make the BFF unready: retries catch up)."""
+    from bff.outbox import OutboxMessage
+
+    pending, oldest = db.session.execute(db.select(db.func.count(), db.func.min(OutboxMessage.created_at))
+                                         .where(OutboxMessage.status == "pending")).one()
+    age = (dt.datetime.now(dt.UTC) - oldest).total_seconds() if oldest else 0.0
+    return {"pending": pending, "oldest_seconds": round(age)}
 
 
 def _check_database() -> str:

@@ -101,6 +101,7 @@ def test_health_and_readiness(client, memory_his):
     assert client.get("/healthz").get_json() == {"status": "ok"}
     ready = client.get("/readyz")
     assert ready.status_code == 200 and ready.get_json()["checks"] == {"database": "ok", "his": "ok"}
+    assert ready.get_json()["outbox"] == {"pending": 0, "oldest_seconds": 0}
     memory_his.set_down(True)
     down = client.get("/readyz")
     assert down.status_code == 503 and down.get_json()["checks"]["his"].startswith("error")
@@ -109,7 +110,10 @@ def test_health_and_readiness(client, memory_his):
 def test_openapi_document_lists_the_contract(client):
     spec = client.get("/api/v1/openapi.json").get_json()
     for path in ("/api/v1/auth/wx-login", "/api/v1/patients", "/api/v1/schedules", "/api/v1/appointments",
-                 "/api/v1/appointments/{appointment_id}/cancel"):
+                 "/api/v1/appointments/{appointment_id}/cancel", "/api/v1/payments", "/api/v1/payments/{payment_id}",
+                 "/api/v1/bills", "/api/v1/bills/settlements", "/api/v1/kiosk/facepay",
+                 "/api/v1/kiosk/facepay/authinfo", "/api/v1/health-cards", "/api/v1/health-cards/{card_id}/qrcode",
+                 "/api/v1/staff/login", "/api/v1/staff/scan", "/api/v1/staff/audit"):
         assert path in spec["paths"]
 
 
