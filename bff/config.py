@@ -136,6 +136,7 @@ def _load() -> dict:
         "JOBS_INTERVAL_SECONDS": _float("JOBS_INTERVAL_SECONDS", 15.0),
         "LOG_LEVEL": _env("LOG_LEVEL", "INFO"),
         "PROPAGATE_EXCEPTIONS": False,
+        "MAX_CONTENT_LENGTH": 1024 * 1024,  # every request the BFF takes is small JSON, XML or a form
     }
 
 

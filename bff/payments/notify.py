@@ -11,13 +11,18 @@ from bff.extensions import db
 from bff.payments import service
 from bff.payments.models import Payment, PaymentNotification, Refund
 from payments.interface import Ack, Notification, NotificationInvalid, NotificationKind, PaymentError, TradeState
+from payments.registry import GatewayNotConfigured
 
 log = logging.getLogger("bff.payments.notify")
 
 
 def handle(channel: str, headers, body: bytes) -> Ack:
     """Verify and apply one notification from a gateway of `channel`; the answer the gateway expects."""
-    gateway = service.gateways().for_notification(channel, headers, body)
+    try:
+        gateway = service.gateways().for_notification(channel, headers, body)
+    except GatewayNotConfigured:
+        log.warning("%s notification from %s: no such gateway is configured", channel, request.remote_addr)
+        return Ack(404, b"", "text/plain")
     try:
         note = gateway.parse_notification(headers, body)
     except NotificationInvalid as error:

@@ -124,3 +124,9 @@ def test_logs_never_contain_id_numbers_or_phones(caplog):
                                ("110101199003071234", "13912345678"), None)
     ContextFilter().filter(record)
     assert record.getMessage() == "patient 110101********1234 phone 139****5678"
+
+
+def test_a_huge_body_is_refused_with_the_envelope(client, alice):
+    response = client.post("/api/v1/patients", headers=alice, data=b"{" + b" " * (2 * 1024 * 1024) + b"}",
+                           content_type="application/json")
+    assert response.status_code == 413 and response.get_json()["error"]["code"] == "PAYLOAD_TOO_LARGE"

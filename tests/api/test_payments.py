@@ -277,3 +277,8 @@ def test_the_ledger_refuses_changes_and_deletions(app, client, alice, clock):
             db.session.rollback()
         db.session.remove()
     assert _ledger(app) == [("capture", appointment["fee"])]
+
+
+def test_a_notification_for_a_gateway_not_configured_is_404(make_app):
+    app = make_app(PAYMENT_GATEWAYS="")
+    assert app.test_client().post("/notify/alipay", data=b"x=1").status_code == 404
