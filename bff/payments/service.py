@@ -451,6 +451,12 @@ def _move(payment: Payment, to_status: str, **fields) -> None:
     _change(Payment, payment, status=to_status, **fields)
 
 
+def _due_for_query(payment: Payment, now: dt.datetime) -> bool:
+    if payment.checked_at is None or (payment.expires_at and payment.expires_at < now):
+        return True
+    return now - payment.checked_at >= (payment.checked_at - payment.created_at) / 2
+
+
 def money_balance() -> dict[str, int]:
     """The money invariant, in fen: captured = fulfilled + refunded + in flight.
 
@@ -472,14 +478,20 @@ def money_balance() -> dict[str, int]:
 def settle_stuck(older_than: dt.timedelta, limit: int = 100) -> int:
     """Ask the gateway about payments pending for long (a lost notification); close those past expiry.
 
+    A payment is asked about first once older_than, then again each time its age has grown by half
+    (so an abandoned one costs a handful of queries, not one per pass), and always once past expiry.
     Answers how many changed status.
     """
-    cutoff = dt.datetime.now(dt.UTC) - older_than
-    stuck = db.session.execute(db.select(Payment).where(Payment.status == "pending", Payment.created_at < cutoff)
-                               .order_by(Payment.created_at).limit(limit)).scalars().all()
+    now = dt.datetime.now(dt.UTC)
+    query = (db.select(Payment).where(Payment.status == "pending", Payment.created_at < now - older_than)
+             .order_by(Payment.checked_at.is_not(None), Payment.checked_at).limit(limit))
+    stuck = db.session.execute(query).scalars().all()
     changed = 0
     for payment in stuck:
+        if not _due_for_query(payment, now):
+            continue
         try:
+            payment.checked_at = now
             query_and_record(payment)
             if payment.status == "pending" and payment.expires_at and payment.expires_at < clock.now():
                 close_trade(payment)

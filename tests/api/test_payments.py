@@ -282,3 +282,18 @@ def test_the_ledger_refuses_changes_and_deletions(app, client, alice, clock):
 def test_a_notification_for_a_gateway_not_configured_is_404(make_app):
     app = make_app(PAYMENT_GATEWAYS="")
     assert app.test_client().post("/notify/alipay", data=b"x=1").status_code == 404
+
+
+def test_an_abandoned_payment_is_asked_about_ever_more_rarely_until_it_expires():
+    from bff.payments.models import Payment
+    from bff.payments.service import _due_for_query
+
+    start = dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.UTC)
+    payment = Payment(created_at=start, expires_at=start + dt.timedelta(minutes=30))
+    assert _due_for_query(payment, start + dt.timedelta(minutes=2))  # never asked yet
+    payment.checked_at = start + dt.timedelta(minutes=2)
+    assert not _due_for_query(payment, start + dt.timedelta(minutes=2, seconds=50))
+    assert _due_for_query(payment, start + dt.timedelta(minutes=3))  # its age grew by half: 2 → 3 min
+    payment.checked_at = start + dt.timedelta(minutes=20)
+    assert not _due_for_query(payment, start + dt.timedelta(minutes=29))
+    assert _due_for_query(payment, start + dt.timedelta(minutes=31))  # past expiry: asked, then closed
