@@ -22,8 +22,7 @@ from bff.health_cards import service as health_cards
 from bff.health_cards.service import payment_channel
 from bff.his import port
 from bff.his.port import HisRejected, HisUnavailable
-from bff.payments import orders
-from bff.payments import service as cashier
+from bff.payments import orders, refunds
 from health_card.codes import Scene
 
 log = logging.getLogger("bff.appointments")
@@ -144,7 +143,7 @@ def _refund(appointment: Appointment, payment, reason: str, cancel: bool) -> Non
     """Give the fee back; the booking is cancelled with it when it still held the place."""
     if cancel and appointment.status in ("paid", "awaiting_payment"):
         state.move(appointment, "cancelled", reason)
-    cashier.request_refund(payment, payment.amount, reason)
+    refunds.request_refund(payment, payment.amount, reason)
     db.session.commit()
 
 

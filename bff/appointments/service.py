@@ -25,6 +25,7 @@ from bff.his import port
 from bff.his.port import HisError, HisRejected, HisUnavailable
 from bff.his.resilience import CircuitOpen
 from bff.patients import service as patients
+from bff.payments import refunds
 from bff.payments import service as cashier
 from health_card.codes import CardChannel, Scene
 from payments.interface import PaymentError
@@ -284,7 +285,7 @@ def cancel(user_id: int, appointment_id: str) -> Appointment:
         return get_for(user_id, appointment_id)
     if payment is not None and payment.status in ("paid", "refunding"):
         # The HIS has let the registration go: the refund intent is recorded with the cancellation.
-        cashier.request_refund(payment, payment.amount, "患者取消预约退款")
+        refunds.request_refund(payment, payment.amount, "患者取消预约退款")
     db.session.commit()
     outbox.kick()
     _his_invalidate(appointment.schedule_id)

@@ -21,7 +21,7 @@ from bff.health_cards import service as health_cards
 from bff.his import port
 from bff.his.port import HisRejected, HisUnavailable
 from bff.patients import service as patients
-from bff.payments import orders
+from bff.payments import orders, refunds
 from bff.payments import service as cashier
 from health_card.codes import Scene
 
@@ -141,7 +141,7 @@ class BillOrders(orders.OrderType):
             reason = _REFUSED.get(error.code, "医院未能完成缴费，本次支付已自动退款")
             log.warning("settlement %s refused by the HIS (%s): refunding", order.id, error.code)
             _move(order, "cancelled", failure_reason=reason[:80])
-            cashier.request_refund(payment, payment.amount, reason)
+            refunds.request_refund(payment, payment.amount, reason)
             db.session.commit()
             return
         except HisUnavailable:

@@ -5,8 +5,9 @@ from flask_smorest import Blueprint
 from bff.errors import AppError
 from bff.extensions import db
 from bff.kiosk import schemas
+from bff.kiosk import service as kiosk_service
 from bff.kiosk.auth import kiosk_required
-from bff.payments import service as cashier
+from bff.payments import records
 from bff.payments.models import Payment
 from payments.interface import PaymentError
 from payments.registry import GatewayNotConfigured
@@ -41,7 +42,7 @@ def present(payment: Payment) -> dict:
 def face_authinfo(body):
     """WeChat face-pay: the device's rawdata → the authinfo its face SDK needs."""
     try:
-        info = cashier.gateways().for_face("wechat").get_facepay_authinfo(
+        info = records.gateways().for_face("wechat").get_facepay_authinfo(
             body["rawdata"], store_id=body["store_id"] or g.kiosk_id, store_name=body["store_name"] or "医院自助机",
             device_id=body["device_id"] or g.kiosk_id)
     except (PaymentError, GatewayNotConfigured) as error:
@@ -55,7 +56,7 @@ def face_authinfo(body):
 @blp.response(201, schemas.KioskPaymentOut)
 def face_pay(body):
     """Pay an order by face: paid, or a clear decline code (402) with the trade reversed."""
-    payment = cashier.pay_by_face(g.kiosk_id, body["channel"], body["auth_code"], body["order_type"],
+    payment = kiosk_service.pay_by_face(g.kiosk_id, body["channel"], body["auth_code"], body["order_type"],
                                   body["order_id"], request.remote_addr or "127.0.0.1")
     return present(payment)
 

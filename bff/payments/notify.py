@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bff import outbox
 from bff.extensions import db
-from bff.payments import service
+from bff.payments import records, refunds, service
 from bff.payments.models import Payment, PaymentNotification, Refund
 from payments.interface import Ack, Notification, NotificationInvalid, NotificationKind, PaymentError, TradeState
 from payments.registry import GatewayNotConfigured
@@ -19,7 +19,7 @@ log = logging.getLogger("bff.payments.notify")
 def handle(channel: str, headers, body: bytes) -> Ack:
     """Verify and apply one notification from a gateway of `channel`; the answer the gateway expects."""
     try:
-        gateway = service.gateways().for_notification(channel, headers, body)
+        gateway = records.gateways().for_notification(channel, headers, body)
     except GatewayNotConfigured:
         log.warning("%s notification from %s: no such gateway is configured", channel, request.remote_addr)
         return Ack(404, b"", "text/plain")
@@ -30,7 +30,7 @@ def handle(channel: str, headers, body: bytes) -> Ack:
         return gateway.ack(False)
     try:
         _apply(note)
-    except service.AmountMismatch as error:
+    except records.AmountMismatch as error:
         db.session.rollback()
         log.error("%s notification rejected: %s", gateway.name, error)
         return gateway.ack(False)
@@ -96,4 +96,4 @@ def _apply_refund(note: Notification) -> None:
         # The refund came first (its payment's notification is late): a refund proves the capture.
         service.query_and_record(payment)
     if _first_time(note, payment, f"{status.refund_id or status.out_refund_no}:{status.state}"):
-        service.record_refund(refund, status)
+        refunds.record_refund(refund, status)

@@ -17,7 +17,7 @@ from bff.extensions import db
 from bff.his.port import HOSPITAL_TZ
 from bff.payments import orders
 from bff.payments.models import LedgerEntry, Payment
-from bff.payments.service import gateways
+from bff.payments.records import gateways
 from payments.interface import BillKind
 from payments.reconcile import CapturedPayment, HisRecord, LedgerMovement, Report, reconcile
 

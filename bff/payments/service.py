@@ -14,25 +14,18 @@ import json
 import logging
 import time
 
-from flask import current_app
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.attributes import set_committed_value
 
 from bff import clock, outbox
 from bff.auth.models import User
 from bff.errors import AppError
 from bff.extensions import db
-from bff.payments import orders
-from bff.payments.models import PAYMENT_TRANSITIONS, LedgerEntry, Payment, Refund, new_trade_no
+from bff.payments import orders, records, refunds
+from bff.payments.models import Payment, new_trade_no
 from payments.interface import (
-    FacePayRequest,
-    PaymentDeclined,
     PaymentError,
     PaymentOutcomeUnknown,
     PaymentRequest,
-    RefundRequest,
-    RefundState,
-    RefundStatus,
     TradeAlreadyPaid,
     TradeNotFound,
     TradeState,
@@ -43,11 +36,6 @@ from payments.registry import GatewayNotConfigured
 log = logging.getLogger("bff.payments")
 
 CHANNELS = ("wechat", "alipay")
-
-
-def gateways():
-    """The configured gateways (payments.registry.Gateways)."""
-    return current_app.extensions["payment_gateways"]
 
 
 def get_for(user_id: int, payment_id: int) -> Payment:
@@ -105,25 +93,25 @@ def latest_of(order_type: str, order_ids: list[str]) -> dict[str, Payment]:
 def create(user_id: int, order_type: str, order_id: str, channel: str, client_ip: str,
            payer_id: str | None = None) -> Payment:
     """Start paying an order in the app: the same pending payment again, or a new trade at the gateway."""
-    payable = _payable(order_type, order_id, user_id)
-    current = _settle_current(payable, channel)
+    wanted = payable(order_type, order_id, user_id)
+    current = _settle_current(wanted, channel)
     if current is not None:
         return current
-    gateway = _gateway_for(channel, "app")
+    gateway = gateway_for(channel, "app")
     if channel == "wechat":
         payer_id = db.session.get(User, user_id).openid  # JSAPI pays as the logged-in WeChat user
     elif not payer_id:
         raise AppError("PAYER_REQUIRED", 422, "请提供支付宝用户标识", {"fields": {"payer_id": ["必填"]}})
-    payment = _new_payment(payable, channel, "app", gateway.name, payer_id)
+    payment = new_payment(wanted, channel, "app", gateway.name, payer_id)
     try:
-        prepay = gateway.create(_request(payment, client_ip))
+        prepay = gateway.create(trade_request(payment, client_ip))
     except PaymentOutcomeUnknown as error:
         # The trade may exist: keep the row pending, the stuck-payment job asks the gateway later.
         log.warning("payment %s: create outcome unknown (%s)", payment.out_trade_no, error.code)
         raise AppError("PAYMENT_UNAVAILABLE", 503, "支付服务暂时无法连接，请稍后再试",
                        headers={"Retry-After": "5"}) from error
     except PaymentError as error:
-        _move(payment, "failed", failure_code=(error.gateway_code or error.code)[:32])
+        records.move(payment, "failed", failure_code=(error.gateway_code or error.code)[:32])
         db.session.commit()
         raise AppError("PAYMENT_REJECTED", 502, "支付下单失败，请稍后再试", {"reason": error.code}) from error
     payment.pay_params = json.dumps(dict(prepay.pay_params), ensure_ascii=False)
@@ -131,16 +119,16 @@ def create(user_id: int, order_type: str, order_id: str, channel: str, client_ip
     return payment
 
 
-def _gateway_for(channel: str, method: str):
+def gateway_for(channel: str, method: str):
     """The gateway taking this channel's in-app or face payments; a clear error where there is none."""
     try:
-        return gateways().for_app(channel) if method == "app" else gateways().for_face(channel)
+        return records.gateways().for_app(channel) if method == "app" else records.gateways().for_face(channel)
     except GatewayNotConfigured:
         raise AppError("PAYMENT_CHANNEL_UNAVAILABLE", 409,
                        "本院暂未开通该支付方式，请选择其他方式或到窗口缴费") from None
 
 
-def _payable(order_type: str, order_id: str, user_id: int | None) -> orders.Payable:
+def payable(order_type: str, order_id: str, user_id: int | None) -> orders.Payable:
     try:
         kind = orders.of(order_type)
     except KeyError:
@@ -166,7 +154,7 @@ def _settle_current(payable: orders.Payable, channel: str) -> Payment | None:
     return None
 
 
-def _new_payment(payable: orders.Payable, channel: str, method: str, gateway_name: str,
+def new_payment(payable: orders.Payable, channel: str, method: str, gateway_name: str,
                  payer_id: str | None, kiosk_id: str | None = None) -> Payment:
     """Write the payment before the gateway hears of it, so no trade exists that we do not know."""
     payment = Payment(out_trade_no=new_trade_no("YQ"), user_id=payable.user_id, order_type=payable.order_type,
@@ -182,60 +170,10 @@ def _new_payment(payable: orders.Payable, channel: str, method: str, gateway_nam
     return payment
 
 
-def _request(payment: Payment, client_ip: str) -> PaymentRequest:
+def trade_request(payment: Payment, client_ip: str) -> PaymentRequest:
     return PaymentRequest(out_trade_no=payment.out_trade_no, amount=payment.amount, description=payment.description,
-                          notify_url=gateways().notify_url(payment.gateway), client_ip=client_ip,
+                          notify_url=records.gateways().notify_url(payment.gateway), client_ip=client_ip,
                           payer_id=payment.payer_id, expires_at=payment.expires_at)
-
-
-# -- paying by face at a kiosk ----------------------------------------------------------------------
-
-_DECLINES = {
-    "INSUFFICIENT_FUNDS": "余额不足，请更换支付方式或到窗口缴费",
-    "AUTH_CODE_INVALID": "刷脸凭证已失效，请重新刷脸",
-    "PAYMENT_DECLINED": "支付未成功，请更换支付方式或到窗口缴费",
-}
-
-
-def pay_by_face(kiosk_id: str, channel: str, auth_code: str, order_type: str, order_id: str,
-                client_ip: str) -> Payment:
-    """Charge a face code for an order at a kiosk: paid, or a clear decline (the trade is reversed)."""
-    payable = _payable(order_type, order_id, None)
-    current = live_payment(payable.order_type, payable.order_id)
-    if current is not None:
-        if current.status != "pending":
-            raise AppError("ORDER_ALREADY_PAID", 409, "该订单已支付")
-        close_trade(current)  # a payment started in the mini-program: the kiosk takes over
-        if current.status != "closed":
-            raise AppError("ORDER_ALREADY_PAID", 409, "该订单已支付")
-    gateway = _gateway_for(channel, "face")
-    payment = _new_payment(payable, channel, "face", gateway.name, None, kiosk_id)
-    try:
-        trade = gateway.pay_by_face(FacePayRequest(_request(payment, client_ip), auth_code, kiosk_id))
-    except PaymentDeclined as error:
-        _move(payment, "failed", failure_code=error.code)
-        db.session.commit()
-        raise AppError(error.code, 402, _DECLINES.get(error.code, _DECLINES["PAYMENT_DECLINED"])) from error
-    except PaymentOutcomeUnknown as error:
-        trade = _ask_after_unknown(payment, error)
-    record_paid(payment, trade)
-    db.session.commit()
-    outbox.kick()
-    return payment
-
-
-def _ask_after_unknown(payment: Payment, error: PaymentError) -> TradeStatus:
-    """A face-pay answer was lost: query once; still unknown stays pending for the stuck-payment job."""
-    try:
-        trade = gateways().by_name(payment.gateway).query(payment.out_trade_no)
-    except PaymentError:
-        trade = None
-    if trade is not None and trade.state == TradeState.PAID:
-        return trade
-    log.warning("face payment %s outcome unknown (%s): left to the stuck-payment job", payment.out_trade_no,
-                error.code)
-    raise AppError("PAYMENT_UNKNOWN", 503, "支付结果确认中，请稍候查询，切勿重复支付",
-                   {"payment_id": payment.id}, headers={"Retry-After": "3"}) from error
 
 
 # -- learning the money arrived ---------------------------------------------------------------------
@@ -247,41 +185,38 @@ def record_paid(payment: Payment, trade: TradeStatus) -> bool:
     Answers False when this was known already (a duplicate notification, a query after one).
     """
     if trade.amount != payment.amount or (trade.paid_amount is not None and trade.paid_amount != payment.amount):
-        raise AmountMismatch(f"payment {payment.out_trade_no}: gateway says {trade.paid_amount or trade.amount} fen, "
-                             f"we asked {payment.amount}")
+        said = trade.paid_amount or trade.amount
+        raise records.AmountMismatch(f"payment {payment.out_trade_no}: gateway says {said} fen, "
+                                     f"we asked {payment.amount}")
     if payment.status not in ("pending", "closed", "failed"):
         return False
     paid_at = trade.paid_at or clock.now()
     try:
         with db.session.begin_nested():
-            _move(payment, "paid", transaction_id=trade.transaction_id or payment.transaction_id,
+            records.move(payment, "paid", transaction_id=trade.transaction_id or payment.transaction_id,
                   paid_at=paid_at, live=1)
-    except StatusChanged:  # recorded at this moment by another request (the notification, a poll)
+    except records.StatusChanged:  # recorded at this moment by another request (the notification, a poll)
         db.session.refresh(payment)
         return False
     except IntegrityError:  # another payment of the order is live: the payer paid twice
-        _move(payment, "paid", transaction_id=trade.transaction_id or payment.transaction_id,
+        records.move(payment, "paid", transaction_id=trade.transaction_id or payment.transaction_id,
               paid_at=paid_at, live=None)
-        _ledger(payment, "capture", payment.amount, paid_at)
-        request_refund(payment, payment.amount, "重复支付自动退款")
+        records.add_ledger_entry(payment, "capture", payment.amount, paid_at)
+        refunds.request_refund(payment, payment.amount, "重复支付自动退款")
         log.warning("payment %s paid while another payment of the order is live: refunding", payment.out_trade_no)
         return True
-    _ledger(payment, "capture", payment.amount, paid_at)
+    records.add_ledger_entry(payment, "capture", payment.amount, paid_at)
     outbox.enqueue("fulfil_payment", f"fulfil:{payment.id}", {"payment_id": payment.id})
     log.info("payment %s paid: %d fen", payment.out_trade_no, payment.amount,
              extra={"payment_id": payment.id, "order_type": payment.order_type, "order_id": payment.order_id})
     return True
 
 
-class AmountMismatch(Exception):
-    """The gateway reports another amount than the one we asked for: believe nothing."""
-
-
 def close_trade(payment: Payment) -> None:
     """Close an unpaid trade at the gateway (or learn it was paid meanwhile); commits."""
     if payment.status != "pending":
         return
-    gateway = gateways().by_name(payment.gateway)
+    gateway = records.gateways().by_name(payment.gateway)
     try:
         gateway.close(payment.out_trade_no)
     except (TradeAlreadyPaid, TradeNotFound) as error:
@@ -296,16 +231,16 @@ def close_trade(payment: Payment) -> None:
 def _end_unpaid(payment: Payment, to_status: str) -> None:
     """Mark a pending payment closed or failed and commit; one paid at this moment stays paid."""
     try:
-        _move(payment, to_status)
+        records.move(payment, to_status)
         db.session.commit()
-    except StatusChanged:
+    except records.StatusChanged:
         db.session.rollback()
         db.session.refresh(payment)
 
 
 def query_and_record(payment: Payment) -> TradeStatus | None:
     """Ask the gateway where the trade stands and record what it says; commits."""
-    gateway = gateways().by_name(payment.gateway)
+    gateway = records.gateways().by_name(payment.gateway)
     try:
         trade = gateway.query(payment.out_trade_no)
     except TradeNotFound:
@@ -321,93 +256,6 @@ def query_and_record(payment: Payment) -> TradeStatus | None:
     return trade
 
 
-# -- giving money back ----------------------------------------------------------------------------
-
-
-def request_refund(payment: Payment, amount: int, reason: str) -> Refund | None:
-    """Record the intent to refund and queue it (caller commits, with the decision that needs it)."""
-    open_amount = sum(r.amount for r in payment.refunds if r.status != "failed")
-    amount = min(amount, payment.amount - open_amount)
-    if amount <= 0:
-        return None
-    refund = Refund(payment=payment, out_refund_no=new_trade_no("YR"), amount=amount, reason=reason[:80])
-    db.session.add(refund)
-    db.session.flush()
-    if payment.status == "paid":
-        _move(payment, "refunding")
-    outbox.enqueue("send_refund", f"refund:{refund.id}", {"refund_id": refund.id})
-    log.info("payment %s: refund %s of %d fen queued (%s)", payment.out_trade_no, refund.out_refund_no, amount,
-             reason, extra={"payment_id": payment.id})
-    return refund
-
-
-@outbox.handler("send_refund")
-def send_refund(payload: dict) -> None:
-    """Outbox: ask the gateway for the refund; the same out_refund_no makes a retry safe."""
-    refund = db.session.get(Refund, payload["refund_id"])
-    if refund.status in ("succeeded", "failed"):
-        return
-    payment = refund.payment
-    gateway = gateways().by_name(payment.gateway)
-    status = gateway.refund(RefundRequest(payment.out_trade_no, refund.out_refund_no, refund.amount, payment.amount,
-                                          refund.reason, gateways().notify_url(payment.gateway)))
-    record_refund(refund, status)
-    db.session.commit()
-    if refund.status == "processing":
-        # Confirmed later by its notification; this follow-up asks the gateway if none comes.
-        outbox.enqueue("check_refund", f"check-refund:{refund.id}", {"refund_id": refund.id},
-                       delay=dt.timedelta(seconds=current_app.config["REFUND_CHECK_SECONDS"]))
-        db.session.commit()
-
-
-@outbox.handler("check_refund")
-def check_refund(payload: dict) -> None:
-    """Outbox: a refund still processing is asked about until the gateway says how it ended."""
-    refund = db.session.get(Refund, payload["refund_id"])
-    if refund.status != "processing":
-        return
-    status = gateways().by_name(refund.payment.gateway).query_refund(refund.out_refund_no, refund.payment.out_trade_no)
-    record_refund(refund, status)
-    db.session.commit()
-    if refund.status == "processing":
-        raise outbox.Retry(f"refund {refund.out_refund_no} still processing")
-
-
-def record_refund(refund: Refund, status: RefundStatus) -> bool:
-    """What the gateway says of a refund: on success, the ledger and the order learn it (caller commits)."""
-    if status.amount != refund.amount:
-        raise AmountMismatch(f"refund {refund.out_refund_no}: gateway says {status.amount}, we asked {refund.amount}")
-    if refund.status in ("succeeded", "failed"):
-        return False
-    refund_id = status.refund_id or refund.refund_id
-    try:
-        if status.state == RefundState.PROCESSING:
-            if refund.status != "processing":
-                _change(Refund, refund, status="processing", refund_id=refund_id)
-            return True
-        if status.state != RefundState.SUCCEEDED:
-            _change(Refund, refund, status="failed", refund_id=refund_id,
-                    last_error=f"gateway: {status.gateway_state}"[:255])
-            log.error("refund %s failed at the gateway (%s): needs a person", refund.out_refund_no,
-                      status.gateway_state)
-            return True
-        _change(Refund, refund, status="succeeded", refund_id=refund_id,
-                succeeded_at=status.succeeded_at or clock.now())
-    except StatusChanged:  # recorded at this moment by another request (its notification, a query)
-        db.session.refresh(refund)
-        return False
-    payment = refund.payment
-    _ledger(payment, "refund", -refund.amount, refund.succeeded_at, refund)
-    payment.refunded += refund.amount
-    if payment.refunded >= payment.amount:
-        _move(payment, "refunded", live=None)
-        orders.of(payment.order_type).refunded(payment)
-    elif not any(r.status in ("pending", "processing") for r in payment.refunds):
-        _move(payment, "paid")
-    log.info("refund %s succeeded: %d fen", refund.out_refund_no, refund.amount, extra={"payment_id": payment.id})
-    return True
-
-
 @outbox.handler("fulfil_payment")
 def fulfil_payment(payload: dict) -> None:
     """Outbox: the order does what was paid for."""
@@ -417,62 +265,10 @@ def fulfil_payment(payload: dict) -> None:
         db.session.commit()
 
 
-# -- the ledger and the state machine -----------------------------------------------------------------
-
-
-def _ledger(payment: Payment, kind: str, amount: int, at: dt.datetime, refund: Refund | None = None) -> None:
-    db.session.add(LedgerEntry(at=at, kind=kind, payment_id=payment.id, refund_id=refund.id if refund else 0,
-                               gateway=payment.gateway, out_trade_no=payment.out_trade_no,
-                               transaction_id=payment.transaction_id or "",
-                               out_refund_no=refund.out_refund_no if refund else "", amount=amount,
-                               order_type=payment.order_type, order_id=payment.order_id))
-
-
-class StatusChanged(Exception):
-    """Another request changed the payment's (or refund's) status first."""
-
-
-def _change(model, row, **values) -> None:
-    """Compare-and-set: write values only if the row's status is still the one we read (caller commits)."""
-    result = db.session.execute(db.update(model).where(model.id == row.id, model.status == row.status)
-                                .values(**values).execution_options(synchronize_session=False))
-    if result.rowcount != 1:
-        raise StatusChanged(f"{model.__tablename__} {row.id}")
-    for key, value in values.items():  # written by the UPDATE above
-        set_committed_value(row, key, value)
-
-
-def _move(payment: Payment, to_status: str, **fields) -> None:
-    """Change a payment's status along the allowed transitions, compare-and-set (caller commits)."""
-    if to_status not in PAYMENT_TRANSITIONS.get(payment.status, set()):
-        raise ValueError(f"payment transition {payment.status} → {to_status} is not allowed")
-    if to_status in ("closed", "failed", "refunded"):
-        fields.setdefault("live", None)
-    _change(Payment, payment, status=to_status, **fields)
-
-
 def _due_for_query(payment: Payment, now: dt.datetime) -> bool:
     if payment.checked_at is None or (payment.expires_at and payment.expires_at < now):
         return True
     return now - payment.checked_at >= (payment.checked_at - payment.created_at) / 2
-
-
-def money_balance() -> dict[str, int]:
-    """The money invariant, in fen: captured = fulfilled + refunded + in flight.
-
-    `in_flight` is money captured whose order is still being fulfilled or whose refund is still
-    on its way; once the outbox is idle it must be 0.
-    """
-    captured = refunded = fulfilled = 0
-    for payment in db.session.execute(db.select(Payment).where(Payment.paid_at.is_not(None))).scalars():
-        captured += payment.amount
-        refunded += payment.refunded
-        if payment.refunded == 0 and orders.of(payment.order_type).fulfilled(payment):
-            fulfilled += payment.amount
-    ledger = db.session.execute(db.select(db.func.coalesce(db.func.sum(LedgerEntry.amount), 0))).scalar_one()
-    return {"captured": captured, "fulfilled": fulfilled, "refunded": refunded,
-            "in_flight": captured - fulfilled - refunded, "ledger_net": ledger}
-
 
 
 def settle_stuck(older_than: dt.timedelta, limit: int = 100) -> int:

@@ -52,7 +52,7 @@ def settle(app) -> None:
 
 def balance(app) -> dict:
     """The money invariant as the BFF computes it."""
-    from bff.payments.service import money_balance
+    from bff.payments.records import money_balance
 
     with app.app_context():
         try:

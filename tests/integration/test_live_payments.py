@@ -92,7 +92,7 @@ class Live:
             time.sleep(0.05)
 
     def balance(self) -> dict:
-        from bff.payments.service import money_balance
+        from bff.payments.records import money_balance
 
         with self.app.app_context():
             try:

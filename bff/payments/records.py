@@ -1,0 +1,70 @@
+"""What the cashier's modules share: the configured gateways, payment and refund statuses
+(compare-and-set), the ledger, and the money balance."""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import current_app
+from sqlalchemy.orm.attributes import set_committed_value
+
+from bff.extensions import db
+from bff.payments import orders
+from bff.payments.models import PAYMENT_TRANSITIONS, LedgerEntry, Payment, Refund
+
+
+def add_ledger_entry(payment: Payment, kind: str, amount: int, at: dt.datetime, refund: Refund | None = None) -> None:
+    """Append one money movement to the ledger (caller commits)."""
+    db.session.add(LedgerEntry(at=at, kind=kind, payment_id=payment.id, refund_id=refund.id if refund else 0,
+                               gateway=payment.gateway, out_trade_no=payment.out_trade_no,
+                               transaction_id=payment.transaction_id or "",
+                               out_refund_no=refund.out_refund_no if refund else "", amount=amount,
+                               order_type=payment.order_type, order_id=payment.order_id))
+
+
+def gateways():
+    """The configured gateways (payments.registry.Gateways)."""
+    return current_app.extensions["payment_gateways"]
+
+
+class AmountMismatch(Exception):
+    """The gateway reports another amount than the one we asked for: believe nothing."""
+
+
+class StatusChanged(Exception):
+    """Another request changed the payment's (or refund's) status first."""
+
+
+def change(model, row, **values) -> None:
+    """Compare-and-set: write values only if the row's status is still the one we read (caller commits)."""
+    result = db.session.execute(db.update(model).where(model.id == row.id, model.status == row.status)
+                                .values(**values).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise StatusChanged(f"{model.__tablename__} {row.id}")
+    for key, value in values.items():  # written by the UPDATE above
+        set_committed_value(row, key, value)
+
+
+def move(payment: Payment, to_status: str, **fields) -> None:
+    """Change a payment's status along the allowed transitions, compare-and-set (caller commits)."""
+    if to_status not in PAYMENT_TRANSITIONS.get(payment.status, set()):
+        raise ValueError(f"payment transition {payment.status} → {to_status} is not allowed")
+    if to_status in ("closed", "failed", "refunded"):
+        fields.setdefault("live", None)
+    change(Payment, payment, status=to_status, **fields)
+
+
+def money_balance() -> dict[str, int]:
+    """The money invariant, in fen: captured = fulfilled + refunded + in flight.
+
+    `in_flight` is money captured whose order is still being fulfilled or whose refund is still
+    on its way; once the outbox is idle it must be 0.
+    """
+    captured = refunded = fulfilled = 0
+    for payment in db.session.execute(db.select(Payment).where(Payment.paid_at.is_not(None))).scalars():
+        captured += payment.amount
+        refunded += payment.refunded
+        if payment.refunded == 0 and orders.of(payment.order_type).fulfilled(payment):
+            fulfilled += payment.amount
+    ledger = db.session.execute(db.select(db.func.coalesce(db.func.sum(LedgerEntry.amount), 0))).scalar_one()
+    return {"captured": captured, "fulfilled": fulfilled, "refunded": refunded,
+            "in_flight": captured - fulfilled - refunded, "ledger_net": ledger}

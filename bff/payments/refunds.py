@@ -1,0 +1,102 @@
+"""Giving money back: a refund intent recorded with the decision that needs it, sent and retried from the
+outbox until the gateway says how it ended; success reaches the ledger and the order."""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from flask import current_app
+
+from bff import clock, outbox
+from bff.extensions import db
+from bff.payments import orders, records
+from bff.payments.models import Payment, Refund, new_trade_no
+from payments.interface import RefundRequest, RefundState, RefundStatus
+
+log = logging.getLogger("bff.payments")
+
+
+def request_refund(payment: Payment, amount: int, reason: str) -> Refund | None:
+    """Record the intent to refund and queue it (caller commits, with the decision that needs it)."""
+    open_amount = sum(r.amount for r in payment.refunds if r.status != "failed")
+    amount = min(amount, payment.amount - open_amount)
+    if amount <= 0:
+        return None
+    refund = Refund(payment=payment, out_refund_no=new_trade_no("YR"), amount=amount, reason=reason[:80])
+    db.session.add(refund)
+    db.session.flush()
+    if payment.status == "paid":
+        records.move(payment, "refunding")
+    outbox.enqueue("send_refund", f"refund:{refund.id}", {"refund_id": refund.id})
+    log.info("payment %s: refund %s of %d fen queued (%s)", payment.out_trade_no, refund.out_refund_no, amount,
+             reason, extra={"payment_id": payment.id})
+    return refund
+
+
+@outbox.handler("send_refund")
+def send_refund(payload: dict) -> None:
+    """Outbox: ask the gateway for the refund; the same out_refund_no makes a retry safe."""
+    refund = db.session.get(Refund, payload["refund_id"])
+    if refund.status in ("succeeded", "failed"):
+        return
+    payment = refund.payment
+    gateway = records.gateways().by_name(payment.gateway)
+    status = gateway.refund(RefundRequest(payment.out_trade_no, refund.out_refund_no, refund.amount, payment.amount,
+                                          refund.reason, records.gateways().notify_url(payment.gateway)))
+    record_refund(refund, status)
+    db.session.commit()
+    if refund.status == "processing":
+        # Confirmed later by its notification; this follow-up asks the gateway if none comes.
+        outbox.enqueue("check_refund", f"check-refund:{refund.id}", {"refund_id": refund.id},
+                       delay=dt.timedelta(seconds=current_app.config["REFUND_CHECK_SECONDS"]))
+        db.session.commit()
+
+
+@outbox.handler("check_refund")
+def check_refund(payload: dict) -> None:
+    """Outbox: a refund still processing is asked about until the gateway says how it ended."""
+    refund = db.session.get(Refund, payload["refund_id"])
+    if refund.status != "processing":
+        return
+    gateway = records.gateways().by_name(refund.payment.gateway)
+    status = gateway.query_refund(refund.out_refund_no, refund.payment.out_trade_no)
+    record_refund(refund, status)
+    db.session.commit()
+    if refund.status == "processing":
+        raise outbox.Retry(f"refund {refund.out_refund_no} still processing")
+
+
+def record_refund(refund: Refund, status: RefundStatus) -> bool:
+    """What the gateway says of a refund: on success, the ledger and the order learn it (caller commits)."""
+    if status.amount != refund.amount:
+        raise records.AmountMismatch(f"refund {refund.out_refund_no}: gateway says {status.amount}, "
+                                     f"we asked {refund.amount}")
+    if refund.status in ("succeeded", "failed"):
+        return False
+    refund_id = status.refund_id or refund.refund_id
+    try:
+        if status.state == RefundState.PROCESSING:
+            if refund.status != "processing":
+                records.change(Refund, refund, status="processing", refund_id=refund_id)
+            return True
+        if status.state != RefundState.SUCCEEDED:
+            records.change(Refund, refund, status="failed", refund_id=refund_id,
+                    last_error=f"gateway: {status.gateway_state}"[:255])
+            log.error("refund %s failed at the gateway (%s): needs a person", refund.out_refund_no,
+                      status.gateway_state)
+            return True
+        records.change(Refund, refund, status="succeeded", refund_id=refund_id,
+                succeeded_at=status.succeeded_at or clock.now())
+    except records.StatusChanged:  # recorded at this moment by another request (its notification, a query)
+        db.session.refresh(refund)
+        return False
+    payment = refund.payment
+    records.add_ledger_entry(payment, "refund", -refund.amount, refund.succeeded_at, refund)
+    payment.refunded += refund.amount
+    if payment.refunded >= payment.amount:
+        records.move(payment, "refunded", live=None)
+        orders.of(payment.order_type).refunded(payment)
+    elif not any(r.status in ("pending", "processing") for r in payment.refunds):
+        records.move(payment, "paid")
+    log.info("refund %s succeeded: %d fen", refund.out_refund_no, refund.amount, extra={"payment_id": payment.id})
+    return True
