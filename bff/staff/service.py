@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bff import clock
 from bff.appointments.models import Appointment
-from bff.crypto import mask_id_number, mask_phone
+from bff.crypto import mask_id_number, mask_name, mask_phone
 from bff.errors import AppError
 from bff.extensions import db
 from bff.health_cards import service as health_cards
@@ -186,7 +186,7 @@ def _his_patient_of(card) -> str | None:
 
 
 def _patient_view(card, patient, his_patient_id: str | None) -> dict:
-    return {"name": card.name, "gender": card.gender, "birthday": card.birthday,
+    return {"name": mask_name(card.name), "gender": card.gender, "birthday": card.birthday,
             "id_number_masked": mask_id_number(card.id_number), "phone_masked": mask_phone(card.phone or ""),
             "his_patient_id": his_patient_id, "patient_id": patient.id if patient else None,
             "health_card_id": card.health_card_id}

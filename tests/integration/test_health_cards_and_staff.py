@@ -91,7 +91,7 @@ def test_a_staff_scan_finds_the_patient_todays_booking_and_pending_orders(app, c
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
     assert body["patient"]["his_patient_id"] == patient["his_patient_id"]
-    assert body["patient"]["name"] == patient["name"] and "*" in body["patient"]["id_number_masked"]
+    assert body["patient"]["name"] == "张*" and "*" in body["patient"]["id_number_masked"]  # 张三, masked
     assert [a["doctor_name"] for a in body["appointments"]] == [schedule["doctor_name"]]
     assert [o["title"] for o in body["orders"]] == ["检验：血常规"] and body["orders_available"] is True
     audit = client.get("/api/v1/staff/audit", headers=staff(client, "admin01")).get_json()["items"]
