@@ -25,11 +25,12 @@ from dataclasses import dataclass, field
 from bench import chaos_checks as checks
 from bench.chaos_plan import SYSTEMS, Scenario, fault_window, plan
 from bench.chaos_scenarios import Ctx, play
-from bench.common import ROOT, BenchError, http_json, log, servers
+from bench.common import ROOT, BenchError, Server, http_json, log, servers
 from bench.pay_world import (
     BFF_TIMEOUT_S,
     PG_DSN,
     Patient,
+    Sandbox,
     create_patients,
     drop_schema,
     provision_kiosk,
@@ -52,7 +53,7 @@ def settings() -> dict:
     return {"count": int(os.environ.get("BENCH_PAY_COUNT", "500")),
             "seed": int(seed) if seed else random.SystemRandom().randrange(1, 10**6),
             "concurrency": int(os.environ.get("BENCH_PAY_CONCURRENCY", "32")),
-            "settle_s": float(os.environ.get("BENCH_PAY_SETTLE_S", "240"))}
+            "settle_s": float(os.environ.get("BENCH_PAY_SETTLE_S", "180"))}
 
 
 @dataclass
@@ -75,6 +76,7 @@ class ChaosResult:
     explained: list[str]
     fates: dict
     reached_bff: set  # request ids of the calls without an answer that the BFF did log
+    his: dict  # the HIS's own counts: live locks, registrations, cancellations, patients
     seconds: dict = field(default_factory=dict)
 
 
@@ -157,24 +159,49 @@ def gateway_trades(ctl: Control) -> dict[str, str]:
     return held
 
 
-def _prepare(started: list, workdir: str, knobs: dict, scenarios: list[Scenario]) -> tuple:
+@dataclass
+class World:
+    """What the run set up: the BFF (server, environment, database), the simulators, the patients' context."""
+
+    server: Server
+    env: dict
+    box: Sandbox
+    db: checks.Db
+    ctx: Ctx
+    workdir: str
+
+
+def _prepare(started: list, workdir: str, knobs: dict, scenarios: list[Scenario]) -> World:
     box = start_sandbox(started, workdir, knobs["seed"])
     server, base, env = start_bff(started, "bff-pay", box, SCHEMA, workdir)
     kiosk = provision_kiosk(env, KIOSK_ID)
-    port = int(base.rsplit(":", 1)[1])
     log(f"payments: set-up, {len(scenarios)} users with a patient each")
-    users = create_patients(port, len(scenarios), f"bench-pay-{knobs['seed']}")
+    users = create_patients(int(base.rsplit(":", 1)[1]), len(scenarios), f"bench-pay-{knobs['seed']}")
     ctl = Control(box.urls)
     his = XmlWsHis.from_config(os.path.join(ROOT, "bff", "his", "mappings", "sandbox.yaml"),
                                f"{box.urls['his']}/his/ws?wsdl", timeout=5.0)
     his.ping()
     logging.getLogger("bff.his").setLevel(logging.ERROR)  # the lapse adapter: its retries are expected
     db = checks.Db(PG_DSN, SCHEMA)
-    tally = Tally()
-    ctx = Ctx(Api(base, tally, "bench-pay"), ctl, users, _slots(ctl, base, users[0], scenarios), kiosk, his,
+    ctx = Ctx(Api(base, Tally(), "bench-pay"), ctl, users, _slots(ctl, base, users[0], scenarios), kiosk, his,
               lambda appointment_id: db.value("SELECT request_id FROM appointments WHERE id = %s",
                                               (appointment_id,)))
-    return server, env, ctx, db, tally, box
+    return World(server, env, box, db, ctx, workdir)
+
+
+def _under_faults(world: World, knobs: dict, scenarios: list[Scenario]) -> Conductor:
+    """Play every scenario while the conductor switches faults; faults are off when this returns."""
+    conductor = Conductor(world.ctx.ctl, knobs["seed"])
+    conductor.start()
+    try:
+        unfinished = _play_all(world.ctx, scenarios, knobs["concurrency"])
+    finally:
+        conductor.stop.set()
+        conductor.join(timeout=30)
+        conductor.all_off()
+    if unfinished:
+        world.ctx.note(f"scenario unfinished after {SCENARIOS_DEADLINE_S:.0f}s")
+    return conductor
 
 
 def run(workdir: str) -> ChaosResult:
@@ -185,49 +212,41 @@ def run(workdir: str) -> ChaosResult:
     scenarios = plan(knobs["count"], knobs["seed"])
     log(f"payments: chaos run of {knobs['count']} payments, seed {knobs['seed']}")
     reset_schema(SCHEMA)
-    seconds: dict[str, float] = {}
     try:
         with servers() as started:
-            started_at = time.monotonic()
-            server, env, ctx, db, tally, box = _prepare(started, workdir, knobs, scenarios)
-            seconds["set-up"] = time.monotonic() - started_at
-            conductor = Conductor(ctx.ctl, knobs["seed"])
-            conductor.start()
-            started_at = time.monotonic()
-            try:
-                unfinished = _play_all(ctx, scenarios, knobs["concurrency"])
-            finally:
-                conductor.stop.set()
-                conductor.join(timeout=30)
-                conductor.all_off()
-            if unfinished:
-                ctx.note(f"scenario unfinished after {SCENARIOS_DEADLINE_S:.0f}s")
-            seconds["payments under faults"] = time.monotonic() - started_at
+            clock = time.monotonic()
+            world = _prepare(started, workdir, knobs, scenarios)
+            seconds = {"set-up": time.monotonic() - clock}
+            clock = time.monotonic()
+            conductor = _under_faults(world, knobs, scenarios)
+            seconds["payments under faults"] = time.monotonic() - clock
             log(f"payments: played in {seconds['payments under faults']:.0f}s; waiting for the BFF to be quiet")
-            left, waited = checks.wait_quiet(db, knobs["settle_s"])
-            seconds["settling"] = waited
-            result = _judge(env, ctx, db, tally, conductor, box, left, waited, knobs, scenarios, server, workdir)
+            left, waited, last_seen = checks.wait_quiet(world.db, knobs["settle_s"])
+            seconds.update({"settling": waited, **{f"in flight: {name}": at for name, at in last_seen.items()}})
+            result = _judge(world, conductor, left, waited, knobs, scenarios)
             result.seconds.update(seconds)
             return result
     finally:
         drop_schema(SCHEMA)
 
 
-def _judge(env, ctx, db, tally, conductor, box, left, waited, knobs, scenarios, server, workdir) -> ChaosResult:
-    injected = {system: http_json("GET", f"{box.urls[system]}/_bench/faults")[1] for system in SYSTEMS}
-    money = checks.money(db)
-    notifications = _notifications(ctx.ctl)
-    started_at = time.monotonic()
-    reconciliation = checks.reconcile(env, os.path.join(workdir, "reconciliation"), checks.today())
+def _judge(world: World, conductor: Conductor, left: dict, waited: float, knobs: dict,
+           scenarios: list[Scenario]) -> ChaosResult:
+    """Read every figure once the BFF is quiet, then reconcile (and again after planting a difference)."""
+    ctx, db, server = world.ctx, world.db, world.server
+    injected = {system: http_json("GET", f"{world.box.urls[system]}/_bench/faults")[1] for system in SYSTEMS}
+    his = ctx.ctl("his", "_control/stats", method="GET")
+    money, notifications = checks.money(db), _notifications(ctx.ctl)
+    clock = time.monotonic()
+    reconciliation = checks.reconcile(world.env, os.path.join(world.workdir, "reconciliation"), checks.today())
     log(f"payments: reconcile exit {reconciliation.exit_code}, {reconciliation.differences} differences")
     checks.plant_difference(db)
-    planted = checks.reconcile(env, os.path.join(workdir, "reconciliation-planted"), checks.today())
-    fates = checks.fates(db, ctx.tracked)
-    reached = checks.reached(server.log_path, [entry[-1] for entry in tally.no_answer])
-    explained = checks.explain(db, reconciliation.different_trades(), gateway_trades(ctx.ctl))
-    seconds = {"reconciling (twice)": time.monotonic() - started_at}
+    planted = checks.reconcile(world.env, os.path.join(world.workdir, "reconciliation-planted"), checks.today())
+    seconds = {"reconciling (twice)": time.monotonic() - clock}
     if not os.path.exists(server.log_path):
         raise BenchError("the BFF's log is missing")
-    return ChaosResult(knobs, scenarios, ctx, tally, conductor.windows, injected, left, waited, money,
-                       reconciliation, planted, checks.log_errors(server.log_path), notifications, explained,
-                       fates, reached, seconds)
+    return ChaosResult(knobs, scenarios, ctx, ctx.api.tally, conductor.windows, injected, left, waited, money,
+                       reconciliation, planted, checks.log_errors(server.log_path), notifications,
+                       checks.explain(db, reconciliation.different_trades(), gateway_trades(ctx.ctl)),
+                       checks.fates(db, ctx.tracked),
+                       checks.reached(server.log_path, [entry[-1] for entry in ctx.api.tally.no_answer]), his, seconds)

@@ -83,14 +83,20 @@ def in_flight(db: Db) -> dict[str, int]:
     return {name: db.value(sql) for name, sql in IN_FLIGHT.items()}
 
 
-def wait_quiet(db: Db, seconds: float) -> tuple[dict[str, int], float]:
-    """Poll until nothing is in flight (bounded): (what is left, seconds waited)."""
+def wait_quiet(db: Db, seconds: float) -> tuple[dict[str, int], float, dict[str, float]]:
+    """Poll until nothing is in flight (bounded): (what is left, seconds waited, when each kind was last seen)."""
     started = time.monotonic()
-    left = in_flight(db)
-    while any(left.values()) and time.monotonic() - started < seconds:
+    last_seen: dict[str, float] = {}
+    next_log = 20.0
+    while True:
+        left, waited = in_flight(db), time.monotonic() - started
+        last_seen.update({name: waited for name, n in left.items() if n})
+        if not any(left.values()) or waited >= seconds:
+            return left, waited, last_seen
+        if waited >= next_log:
+            log(f"payments: still in flight after {waited:.0f}s: {({k: v for k, v in left.items() if v})}")
+            next_log += 20.0
         time.sleep(2.0)
-        left = in_flight(db)
-    return left, time.monotonic() - started
 
 
 @dataclass

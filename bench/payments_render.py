@@ -33,6 +33,15 @@ def _windows(c: ChaosResult, system: str) -> str:
     return _compact(made)
 
 
+def _his_row(c: ChaosResult) -> list[object]:
+    """The HIS's own view: no hold may outlive its booking, one registration per confirmed booking."""
+    confirmed = sum(n for status, n in c.money.states.get("bookings", {}).items()
+                    if status in ("confirmed", "checked_in", "completed"))
+    locks, registrations = c.his.get("locks"), c.his.get("registrations")
+    return ["   HIS: live holds left / registrations (BFF confirmed)", f"{locks} / {registrations} ({confirmed})",
+            verdict(locks == 0 and registrations == confirmed)]
+
+
 def _fault_rows(c: ChaosResult) -> list[list[object]]:
     rows = []
     for system, name in (("wechatpay", "WeChat Pay API"), ("alipay", "Alipay API"), ("his", "HIS")):
@@ -89,7 +98,8 @@ def _money_rows(c: ChaosResult) -> list[list[object]]:
         ["   confirmed in the HIS (bookings, bills)", f"{m.figures['confirmed'][0]}, {yuan(m.fen('confirmed'))}", ""],
         ["   refunded", f"{m.figures['refunded'][0]}, {yuan(m.fen('refunded'))}", ""],
         ["   money: captured = confirmed + refunded",
-         f"{yuan(m.fen('captured'))} = {yuan(m.fen('confirmed'))} + {yuan(m.fen('refunded'))}; unsettled "
+         f"{yuan(m.fen('captured'))} {'=' if m.fen('captured') == m.fen('confirmed') + m.fen('refunded') else '≠'} "
+         f"{yuan(m.fen('confirmed'))} + {yuan(m.fen('refunded'))}; unsettled "
          f"{neither[0]} ({yuan(neither[1])}), paid twice {twice}", verdict(m.holds)],
     ]
 
@@ -107,6 +117,7 @@ def chaos_rows(c: ChaosResult) -> list[list[object]]:
         *_money_rows(c),
         ["   left in flight once faults were off", f"{sum(c.left.values())} after {c.waited_s:.0f}s "
          f"({_compact({n: v for n, v in c.left.items() if v})})", verdict(not any(c.left.values()))],
+        _his_row(c),
         *_fault_rows(c),
         *_story_rows(c),
         ["   client retries", _compact(dict(retries)), ""],
@@ -128,9 +139,14 @@ def chaos_rows(c: ChaosResult) -> list[list[object]]:
 def chaos_notes(c: ChaosResult) -> list[str]:
     """What the lead needs to find a chaos failure: differences explained, errors logged, odd outcomes."""
     notes = [f"1: BFF settings: PAYMENT_MODE=online, 2 gunicorn workers x 8 threads, jobs in-process every 2 s, "
-             f"stuck-payment query after 8 s, HIS and gateway timeouts 3 s ('timeouts' windows: 3.5 s); "
+             f"stuck-payment query after 8 s, refund check after 5 s, holds 3 min, pending bookings recovered after "
+             f"45 s, HIS and gateway timeouts 3 s ('timeouts' windows: 3.5 s); "
              f"set-up {c.seconds.get('set-up', 0):.0f}s, settling {c.waited_s:.0f}s, reconciling "
              f"{c.seconds.get('reconciling (twice)', 0):.0f}s"]
+    lasted = {k.split(": ", 1)[1]: v for k, v in c.seconds.items() if k.startswith("in flight: ")}
+    if lasted:
+        notes.append("1: once faults were off, still in flight until: " +
+                     ", ".join(f"{name} {at:.0f}s" for name, at in sorted(lasted.items(), key=lambda kv: -kv[1])))
     notes += [f"1: difference: {line}" for line in c.reconciliation.difference_lines[:8]]
     notes += [f"1: explained: {line}" for line in c.explained]
     notes += [f"1: BFF logged {n}x {message}" for message, n in c.log_errors[1]]
