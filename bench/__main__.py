@@ -1,8 +1,9 @@
-"""`python -m bench`: run the catalog and release-rush tables, print them and a summary.
+"""`python -m bench`: run the catalog, release-rush and payments tables, print them and a summary.
 
 Exit code 0 whatever the targets say (it is a report); 1 only when the bench itself could not run.
-Environment: BENCH_ONLY=catalog|rush runs one table; BENCH_RUSH_THREADS="8,32" sets the gunicorn
-threads settings tried in the rush (the first one is judged in the summary); BENCH_KEEP=1 keeps
+Environment: BENCH_ONLY=catalog|rush|payments runs one table; BENCH_RUSH_THREADS="8,32" sets the
+gunicorn threads settings tried in the rush (the first one is judged in the summary); the payments
+table's knobs (BENCH_PAY_COUNT, BENCH_PAY_SEED, …) are in `bench.payments`; BENCH_KEEP=1 keeps
 the temp dir with the databases and every server's log.
 """
 from __future__ import annotations
@@ -15,7 +16,7 @@ import time
 import traceback
 from collections.abc import Iterator
 
-from bench import catalog, release_rush
+from bench import catalog, payments, release_rush
 from bench.common import ROOT, BenchError, ensure_wrk, log, table
 
 RESULTS = os.path.join(ROOT, "bench", "results", "latest.txt")
@@ -57,6 +58,11 @@ def run_tables(workdir: str, only: str) -> tuple[list[str], list[list[object]]]:
         texts.append(release_rush.render(runs))
         summary += release_rush.targets(runs)
         print(texts[-1] + "\n", flush=True)
+    if only in ("", "payments"):
+        result = payments.run(workdir)
+        texts.append(payments.render(result))
+        summary += payments.targets(result)
+        print(texts[-1] + "\n", flush=True)
     return texts, summary
 
 
@@ -81,7 +87,7 @@ def main() -> int:
     except Exception:
         traceback.print_exc()
         return 1
-    final = table("3. summary", ["target", "measured", "verdict"], summary,
+    final = table("4. summary", ["target", "measured", "verdict"], summary,
                   [f"bench took {time.monotonic() - started:.0f}s; exit code 0 = report complete, not targets met"])
     print(final, flush=True)
     write_results("\n\n".join([header, *texts, final]))

@@ -219,9 +219,9 @@ def migrate(env: dict, workdir: str) -> None:
 
 
 def start_gunicorn(started: list[Server], name: str, app: str, env: dict, workdir: str,
-                   health_path: str) -> tuple[Server, str]:
-    """gunicorn with deploy/gunicorn.conf.py on a free port; (server, base URL)."""
-    port = free_port()
+                   health_path: str, port: int | None = None) -> tuple[Server, str]:
+    """gunicorn with deploy/gunicorn.conf.py on a free port (or the one given); (server, base URL)."""
+    port = port or free_port()
     env = {**env, "BFF_BIND": f"{HOST}:{port}"}
     # --no-control-socket: otherwise every gunicorn on the host shares ~/.gunicorn/gunicorn.ctl (other servers' too)
     server = Server(name, [PYTHON, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "--no-control-socket", app], env,
@@ -261,14 +261,16 @@ def fmt(value: object, digits: int = 1) -> str:
     return str(value)
 
 
-def table(title: str, headers: Sequence[str], rows: Sequence[Sequence[object]], notes: Sequence[str] = ()) -> str:
-    """A plain-text table with a title and optional notes below it."""
+def table(title: str, headers: Sequence[str], rows: Sequence[Sequence[object]], notes: Sequence[str] = (),
+          left: bool = False) -> str:
+    """A plain-text table with a title and optional notes below it (every column left-aligned when left)."""
     cells = [[fmt(c) for c in row] for row in rows]
     widths = [max(len(str(h)), *(len(r[i]) for r in cells)) if cells else len(str(h)) for i, h in enumerate(headers)]
     line = "+-" + "-+-".join("-" * w for w in widths) + "-+"
     out = [title, line, "| " + " | ".join(str(h).ljust(w) for h, w in zip(headers, widths, strict=True)) + " |", line]
     for row in cells:
-        padded = [c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))]
+        padded = [c.ljust(w) if i == 0 or left else c.rjust(w)
+                  for i, (c, w) in enumerate(zip(row, widths, strict=True))]
         out.append("| " + " | ".join(padded) + " |")
     out.append(line)
     out += [f"  {note}" for note in notes]

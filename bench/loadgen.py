@@ -78,6 +78,7 @@ class Req:
     path: str
     headers: dict = field(default_factory=dict)
     body: object | None = None  # JSON-encoded when not None
+    raw: bytes | None = None  # sent as it is instead (give its Content-Type in headers)
 
 
 @dataclass
@@ -112,9 +113,9 @@ class _Conn:
     async def send(self, req: Req, timeout: float) -> tuple[int, bytes]:
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(HOST, self.port)
-        body = b"" if req.body is None else json.dumps(req.body).encode()
+        body = req.raw if req.raw is not None else b"" if req.body is None else json.dumps(req.body).encode()
         head = [f"{req.method} {req.path} HTTP/1.1", f"Host: {HOST}:{self.port}", f"Content-Length: {len(body)}"]
-        if req.body is not None:
+        if req.body is not None and req.raw is None:
             head.append("Content-Type: application/json")
         head += [f"{k}: {v}" for k, v in req.headers.items()]
         self.writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + body)
