@@ -4,7 +4,8 @@ Trades live in this object. The payer is played by :meth:`DummyGateway.pay`; not
 are JSON signed with HMAC-SHA256 under the gateway's secret, so a test can forge, replay or
 tamper with one and see verification refuse it. Face codes are magic (Saleor's dummy-gateway
 idea): ``face-ok``, ``face-paying-<n>`` (confirming for n polls), ``face-paying-forever``,
-``face-nomoney``, ``face-declined``, ``face-expired``.
+``face-nomoney``, ``face-declined``, ``face-expired``, ``face-unknown`` (the answer is lost: nobody can
+tell yet), ``face-reverse-lost`` (the payer never confirms and the reverse's answer is lost).
 """
 from __future__ import annotations
 
@@ -33,12 +34,14 @@ from payments.interface import (
     NotificationKind,
     PaymentDeclined,
     PaymentGateway,
+    PaymentOutcomeUnknown,
     PaymentRequest,
     Prepay,
     RefundRejected,
     RefundRequest,
     RefundState,
     RefundStatus,
+    ReversalUnconfirmed,
     TradeAlreadyPaid,
     TradeNotFound,
     TradeState,
@@ -237,6 +240,11 @@ class DummyGateway(PaymentGateway, FacePayGateway):
             if code in refusals:
                 trade.state = TradeState.FAILED
                 raise refusals[code]
+            if code == "face-unknown":
+                raise PaymentOutcomeUnknown("刷脸支付结果未知", "SYSTEMERROR")
+            if code == "face-reverse-lost":
+                trade.state = TradeState.PAYING
+                raise ReversalUnconfirmed("撤销结果未知", "REVERSE_TIMEOUT")
             if code.startswith("face-paying-"):
                 trade.state = TradeState.PAYING
                 trade.polls_left = -1 if code.endswith("forever") else int(code.rsplit("-", 1)[1])

@@ -199,6 +199,16 @@ class PaymentOutcomeUnknown(PaymentError):
     code = "PAYMENT_UNKNOWN"
 
 
+class ReversalUnconfirmed(PaymentOutcomeUnknown):
+    """A reverse (cancel) of a face-pay trade was sent and not confirmed.
+
+    The trade will end reversed (refunded by the gateway if it had been paid): a query that says
+    paid in the meantime must not be believed; send the reverse again until it is confirmed.
+    """
+
+    code = "REVERSAL_UNCONFIRMED"
+
+
 class GatewayUnavailable(PaymentOutcomeUnknown):
     """The gateway could not be reached at all."""
 
@@ -281,7 +291,9 @@ class FacePayGateway(abc.ABC):
     def pay_by_face(self, request: FacePayRequest) -> TradeStatus:
         """Charge the face code; while the payer is still confirming, poll, and reverse when it never ends.
 
-        Answers a PAID status, or raises PaymentDeclined (and subclasses) / PaymentOutcomeUnknown.
+        Answers a PAID status, or raises PaymentDeclined (and subclasses) when it certainly did not
+        go through, ReversalUnconfirmed when a reverse was sent but not confirmed, and
+        PaymentOutcomeUnknown when nobody can tell yet (the charge may still land: ask again later).
         """
 
     @abc.abstractmethod

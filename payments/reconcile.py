@@ -10,6 +10,10 @@ Pure functions over plain records, so the rules are testable without any server:
 * every payment we captured ended as a HIS record or a refund (``unsettled``): the money
   invariant, captured = confirmed + refunded.
 
+A face-pay trade the gateway took and gave back in full (a reverse, 撤销, after the payer
+confirmed at the last moment) is a pair of lines that nets to zero: when we never captured that
+trade and know it as reversed, the pair is matched (``reversed``), not two differences.
+
 Amounts are fen. A day is a day in Asia/Shanghai.
 """
 from __future__ import annotations
@@ -125,10 +129,15 @@ def _yuan(fen: int) -> str:
 
 
 def reconcile(date: dt.date, bill: Iterable[BillLine], ledger: Iterable[LedgerMovement],
-              his: Iterable[HisRecord], captured: Iterable[CapturedPayment]) -> Report:
-    """Match the day's gateway bills, ledger movements and HIS records; list every difference."""
+              his: Iterable[HisRecord], captured: Iterable[CapturedPayment],
+              reversed_trades: Iterable[str] = ()) -> Report:
+    """Match the day's gateway bills, ledger movements and HIS records; list every difference.
+
+    reversed_trades: our trade numbers of face payments reversed at the gateway, never captured.
+    """
     bill, ledger, his, captured = list(bill), list(ledger), list(his), list(captured)
     report = Report(date)
+    bill, report.rows = _reversed_pairs(bill, ledger, set(reversed_trades))
     report.rows += _gateway_against_ledger(bill, ledger)
     report.rows += _his_against_ours(his, captured)
     report.rows += _unsettled(captured, his)
@@ -138,6 +147,20 @@ def reconcile(date: dt.date, bill: Iterable[BillLine], ledger: Iterable[LedgerMo
 
 def _key(kind: BillKind, out_trade_no: str, out_refund_no: str) -> tuple[str, str]:
     return (kind.value, out_refund_no if kind == BillKind.REFUND else out_trade_no)
+
+
+def _reversed_pairs(bill: list[BillLine], ledger: list[LedgerMovement],
+                    reversed_trades: set[str]) -> tuple[list[BillLine], list[Row]]:
+    """Take out the gateway's pay-and-give-back pairs of trades we know as reversed and never captured."""
+    ours = {m.out_trade_no for m in ledger}
+    net: dict[str, int] = {}
+    for line in bill:
+        net[line.out_trade_no] = net.get(line.out_trade_no, 0) + (line.amount if line.kind == BillKind.PAYMENT
+                                                                   else -line.amount)
+    pairs = {no for no, total in net.items() if total == 0 and no in reversed_trades and no not in ours}
+    rows = [Row("matched", ln.kind.value, ln.gateway, ln.out_trade_no, ln.out_refund_no, ln.transaction_id,
+                ln.amount, None, note="reversed at the gateway (撤销)") for ln in bill if ln.out_trade_no in pairs]
+    return [line for line in bill if line.out_trade_no not in pairs], rows
 
 
 def _gateway_against_ledger(bill: list[BillLine], ledger: list[LedgerMovement]) -> list[Row]:

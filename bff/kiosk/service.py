@@ -15,6 +15,7 @@ from payments.interface import (
     PaymentDeclined,
     PaymentError,
     PaymentOutcomeUnknown,
+    ReversalUnconfirmed,
     TradeState,
     TradeStatus,
 )
@@ -32,27 +33,56 @@ def pay_by_face(kiosk_id: str, channel: str, auth_code: str, order_type: str, or
                 client_ip: str) -> Payment:
     """Charge a face code for an order at a kiosk: paid, or a clear decline (the trade is reversed)."""
     payable = cashier.payable(order_type, order_id, None)
-    current = cashier.live_payment(payable.order_type, payable.order_id)
-    if current is not None:
-        if current.status != "pending":
-            raise AppError("ORDER_ALREADY_PAID", 409, "该订单已支付")
-        cashier.close_trade(current)  # a payment started in the mini-program: the kiosk takes over
-        if current.status != "closed":
-            raise AppError("ORDER_ALREADY_PAID", 409, "该订单已支付")
+    cashier.settle_current(payable, channel, "face")  # a payment started in the app: the kiosk takes over
     gateway = cashier.gateway_for(channel, "face")
     payment = cashier.new_payment(payable, channel, "face", gateway.name, None, kiosk_id)
     try:
         trade = gateway.pay_by_face(FacePayRequest(cashier.trade_request(payment, client_ip), auth_code, kiosk_id))
     except PaymentDeclined as error:
-        records.move(payment, "failed", failure_code=error.code)
-        db.session.commit()
+        _end_declined(payment, error.code)
         raise AppError(error.code, 402, _DECLINES.get(error.code, _DECLINES["PAYMENT_DECLINED"])) from error
+    except ReversalUnconfirmed as error:
+        _reverse_later(payment)
+        raise AppError("PAYMENT_DECLINED", 402, "支付未完成，交易正在撤销，如已扣款将原路退回") from error
     except PaymentOutcomeUnknown as error:
         trade = _ask_after_unknown(payment, error)
     cashier.record_paid(payment, trade)
     db.session.commit()
     outbox.kick()
     return payment
+
+
+def _end_declined(payment: Payment, code: str) -> None:
+    try:
+        records.move(payment, "failed", failure_code=code)
+        db.session.commit()
+    except records.StatusChanged:  # settled at this moment by the stuck-payment job: it saw the same
+        db.session.rollback()
+        db.session.refresh(payment)
+
+
+def _reverse_later(payment: Payment) -> None:
+    """The reverse was sent and not confirmed: send it again from the outbox until it is.
+
+    The payment no longer counts as the order's live one (the patient may pay again at once), and
+    the stuck-payment job leaves it alone: a 'paid' it might read would be undone by the reverse.
+    """
+    records.change(Payment, payment, failure_code=cashier.REVERSING, live=None)
+    outbox.enqueue("reverse_face_trade", f"reverse:{payment.id}", {"payment_id": payment.id})
+    db.session.commit()
+    outbox.kick()
+    log.warning("face payment %s: reverse not confirmed, the outbox sends it again", payment.out_trade_no)
+
+
+@outbox.handler("reverse_face_trade")
+def reverse_face_trade(payload: dict) -> None:
+    """Outbox: reverse a face-pay trade until the gateway confirms it (the money, if taken, goes back)."""
+    payment = db.session.get(Payment, payload["payment_id"])
+    if payment.status != "pending" or payment.failure_code != cashier.REVERSING:
+        return
+    records.gateways().by_name(payment.gateway).reverse(payment.out_trade_no)
+    records.move(payment, "closed", failure_code="REVERSED")
+    db.session.commit()
 
 
 def _ask_after_unknown(payment: Payment, error: PaymentError) -> TradeStatus:

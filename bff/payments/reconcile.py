@@ -67,12 +67,23 @@ def bills_of(date: dt.date) -> list:
     return lines
 
 
+def reversed_face_trades(bill: list) -> set[str]:
+    """Face payments in the bill that we never captured and that ended reversed or declined."""
+    trade_nos = {line.out_trade_no for line in bill}
+    if not trade_nos:
+        return set()
+    rows = db.session.execute(db.select(Payment.out_trade_no).where(
+        Payment.out_trade_no.in_(trade_nos), Payment.method == "face", Payment.paid_at.is_(None),
+        Payment.status.in_(("failed", "closed", "pending")))).scalars()
+    return set(rows)
+
+
 def run(date: dt.date, directory: str | None = None) -> tuple[Report, str]:
     """Reconcile one day and write its report; (report, the folder it was written to)."""
     bill = bills_of(date)
     ledger = ledger_of(date)
     his = his_records_of(date)
-    report = reconcile(date, bill, ledger, his, captured_for(ledger, his))
+    report = reconcile(date, bill, ledger, his, captured_for(ledger, his), reversed_face_trades(bill))
     folder = os.path.join(directory or current_app.config["RECONCILE_DIR"], date.isoformat())
     os.makedirs(folder, exist_ok=True)
     with open(os.path.join(folder, "reconciliation.csv"), "w", encoding="utf-8-sig", newline="") as fh:

@@ -35,6 +35,9 @@ from payments.registry import GatewayNotConfigured
 
 log = logging.getLogger("bff.payments")
 
+# A face-pay trade whose reverse is not confirmed yet: the outbox reverses it; no query is believed meanwhile.
+REVERSING = "REVERSING"
+
 CHANNELS = ("wechat", "alipay")
 
 
@@ -94,7 +97,7 @@ def create(user_id: int, order_type: str, order_id: str, channel: str, client_ip
            payer_id: str | None = None) -> Payment:
     """Start paying an order in the app: the same pending payment again, or a new trade at the gateway."""
     wanted = payable(order_type, order_id, user_id)
-    current = _settle_current(wanted, channel)
+    current = settle_current(wanted, channel)
     if current is not None:
         return current
     gateway = gateway_for(channel, "app")
@@ -139,16 +142,20 @@ def payable(order_type: str, order_id: str, user_id: int | None) -> orders.Payab
     return payable
 
 
-def _settle_current(payable: orders.Payable, channel: str) -> Payment | None:
-    """Reuse the order's pending payment of this channel; close one of another channel first."""
+def settle_current(payable: orders.Payable, channel: str, method: str = "app") -> Payment | None:
+    """The order's open payment to reuse (the same channel in the app), else None once it is closed."""
     current = live_payment(payable.order_type, payable.order_id)
     if current is None:
         return None
     if current.status != "pending":
         raise AppError("ORDER_ALREADY_PAID", 409, "该订单已支付")
-    if current.channel == channel and current.pay_params and current.method == "app":
+    if method == "app" and current.channel == channel and current.pay_params and current.method == "app":
         return current
-    close_trade(current)
+    try:
+        close_trade(current)  # another channel, or the kiosk takes over from the app
+    except PaymentError as error:
+        raise AppError("PAYMENT_UNAVAILABLE", 503, "支付服务暂时无法连接，请稍后再试",
+                       headers={"Retry-After": "5"}) from error
     if current.status != "closed":
         raise AppError("ORDER_ALREADY_PAID", 409, "该订单已支付")
     return None
@@ -189,6 +196,9 @@ def record_paid(payment: Payment, trade: TradeStatus) -> bool:
         raise records.AmountMismatch(f"payment {payment.out_trade_no}: gateway says {said} fen, "
                                      f"we asked {payment.amount}")
     if payment.status not in ("pending", "closed", "failed"):
+        return False
+    if payment.failure_code == REVERSING:  # the reverse on its way undoes this; reconciliation would show it
+        log.warning("payment %s reads paid while its reverse is on its way: not recorded", payment.out_trade_no)
         return False
     paid_at = trade.paid_at or clock.now()
     try:
@@ -279,7 +289,8 @@ def settle_stuck(older_than: dt.timedelta, limit: int = 100) -> int:
     Answers how many changed status.
     """
     now = dt.datetime.now(dt.UTC)
-    query = (db.select(Payment).where(Payment.status == "pending", Payment.created_at < now - older_than)
+    query = (db.select(Payment).where(Payment.status == "pending", Payment.created_at < now - older_than,
+                                      db.or_(Payment.failure_code.is_(None), Payment.failure_code != REVERSING))
              .order_by(Payment.checked_at.is_not(None), Payment.checked_at).limit(limit))
     stuck = db.session.execute(query).scalars().all()
     changed = 0

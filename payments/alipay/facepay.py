@@ -2,9 +2,11 @@
 
 Alipay's rules for a code payment, followed here: 10000 is paid; 10003 means the payer is still
 confirming, so query until paid or closed and cancel (``alipay.trade.cancel``) when it never ends;
-20000 or no answer at all means nobody knows, so query before deciding and cancel when even the
-query cannot tell. A cancelled trade is refunded by Alipay if it had been paid, so after a
-successful cancel the payment is declined for sure.
+20000 or no answer at all means nobody knows, so query before deciding. A trade Alipay does not
+show (yet) after an unclear answer may still be on its way: that stays an unknown outcome, asked
+about again later, rather than a decline. A cancelled trade is refunded by Alipay if it had been
+paid, so after a confirmed cancel the payment is declined for sure; a cancel that is not confirmed
+is ReversalUnconfirmed.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from payments.interface import (
     FacePayRequest,
     PaymentDeclined,
     PaymentOutcomeUnknown,
+    ReversalUnconfirmed,
     TradeAlreadyPaid,
     TradeNotFound,
     TradeState,
@@ -54,13 +57,14 @@ class FacePay(FacePayGateway):
 
     def _settle_unknown(self, out_trade_no: str, gateway_code: str | None = None) -> TradeStatus:
         """No clear answer from trade.pay: the query decides, and a cancel when it cannot."""
-        try:
-            status = self.query(out_trade_no)
-        except TradeNotFound:
-            return self._cancel_then_decline(out_trade_no, "支付未成功，交易已撤销", gateway_code or "TRADE_NOT_EXIST")
-        except PaymentOutcomeUnknown:
-            return self._cancel_then_decline(out_trade_no, "支付结果未知，交易已撤销", gateway_code)
-        return self._decide(status)
+        for attempt in range(self.face_poll_attempts):
+            if attempt:
+                self._sleep(self.face_poll_interval)
+            try:
+                return self._decide(self.query(out_trade_no))
+            except (TradeNotFound, PaymentOutcomeUnknown):
+                continue  # not visible yet, or the query failed too: ask again
+        raise PaymentOutcomeUnknown("支付结果未知，请稍后查询", gateway_code or "TRADE_NOT_EXIST")
 
     def _decide(self, status: TradeStatus) -> TradeStatus:
         if status.state is TradeState.PAID:
@@ -84,7 +88,10 @@ class FacePay(FacePayGateway):
         return self._cancel_then_decline(out_trade_no, "付款超时，交易已撤销", "WAIT_BUYER_PAY")
 
     def _cancel_then_decline(self, out_trade_no: str, message: str, gateway_code: str | None) -> TradeStatus:
-        self.reverse(out_trade_no)  # PaymentOutcomeUnknown when even the cancel cannot be confirmed
+        try:
+            self.reverse(out_trade_no)
+        except PaymentOutcomeUnknown as exc:
+            raise ReversalUnconfirmed("交易撤销结果未知", exc.gateway_code or gateway_code) from exc
         raise PaymentDeclined(message, gateway_code)
 
     def reverse(self, out_trade_no: str) -> None:

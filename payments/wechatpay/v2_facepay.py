@@ -29,6 +29,7 @@ from payments.interface import (
     PaymentDeclined,
     PaymentError,
     PaymentOutcomeUnknown,
+    ReversalUnconfirmed,
     TradeAlreadyPaid,
     TradeNotFound,
     TradeState,
@@ -75,15 +76,18 @@ class FacePayFlow:
         return trade
 
     def _settle(self, out_trade_no: str, cause: PaymentError) -> TradeStatus:
-        """Query until paid, no longer paying, or out of time; then reverse and say why it failed."""
+        """Query until paid, no longer paying, or out of time; then reverse and say why it failed.
+
+        An order WeChat Pay does not know (yet) after a charge whose answer was lost may still be on
+        its way: reversing it would not stop it, so that stays an unknown outcome, asked about later.
+        """
         deadline = self.clock() + self.poll_timeout
         last, reached = cause.gateway_code or "UNKNOWN", False
         while True:
             try:
                 trade = self.gw.query(out_trade_no)
             except TradeNotFound:
-                last, reached = "ORDERNOTEXIST", True
-                break
+                last = "ORDERNOTEXIST"  # not visible yet, or never arrived: ask again until the deadline
             except PaymentOutcomeUnknown:
                 pass  # cannot tell yet: keep asking until the deadline
             else:
@@ -95,22 +99,17 @@ class FacePayFlow:
             if self.clock() + self.poll_interval > deadline:
                 break
             self.sleep(self.poll_interval)
-        if not self._reverse_quietly(out_trade_no):
-            never_reached = isinstance(cause, GatewayUnavailable) and not reached
-            error = GatewayUnavailable if never_reached else PaymentOutcomeUnknown
-            raise error("payment not confirmed and the reverse did not go through", gateway_code=last)
+        if not reached:
+            error = GatewayUnavailable if isinstance(cause, GatewayUnavailable) else PaymentOutcomeUnknown
+            raise error("the charge was not seen at WeChat Pay; it may still land", gateway_code=last)
+        try:
+            self.reverse(out_trade_no)
+        except PaymentError as exc:
+            raise ReversalUnconfirmed("payment not confirmed and the reverse not confirmed",
+                                      gateway_code=exc.gateway_code or last) from exc
         if last == "USERPAYING":
             raise PaymentDeclined("the payer did not confirm in time; reversed", gateway_code="USERPAYING_TIMEOUT")
         raise PaymentDeclined("payment did not complete; reversed", gateway_code=last)
-
-    def _reverse_quietly(self, out_trade_no: str) -> bool:
-        try:
-            self.reverse(out_trade_no)
-        except TradeNotFound:
-            return True  # never reached WeChat Pay: nothing can complete later
-        except PaymentError:
-            return False
-        return True
 
     def reverse(self, out_trade_no: str) -> None:
         """Reverse (refunds it if paid); again while the answer is recall=Y or unclear."""

@@ -1,11 +1,13 @@
 """Kiosk face-pay: HMAC per device, no replay, paid or a clear decline, never a lost payment."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 
 import pytest
 
+from bff.extensions import db
 from bff.kiosk.auth import signature
 from tests.api.payment_helpers import assert_money_holds, booked, settle
 from tests.conftest import add_patient
@@ -122,3 +124,45 @@ def test_a_kiosk_pays_outpatient_fees_too(app, client, alice, kiosk, memory_his)
     settle(app)
     assert client.get(f"/api/v1/bills/settlements/{order['id']}", headers=alice).get_json()["status"] == "settled"
     assert_money_holds(app)
+
+
+def test_a_lost_face_pay_answer_stays_pending_and_the_money_is_found_later(app, client, alice, clock, kiosk):
+    from bff.jobs import run_job
+    from bff.payments.service import settle_stuck
+
+    appointment, _ = booked(client, alice, clock)
+    response = face_pay(client, kiosk, appointment["id"], auth_code="face-unknown")
+    assert response.status_code == 503 and response.get_json()["error"]["code"] == "PAYMENT_UNKNOWN"
+    payment_id = response.get_json()["error"]["details"]["payment_id"]
+    dummy = app.extensions["payment_gateways"].for_face("wechat")
+    with app.app_context():
+        from bff.payments.models import Payment
+
+        out_trade_no = db.session.get(Payment, payment_id).out_trade_no
+        db.session.remove()
+    dummy.settle_late(out_trade_no)  # the charge went through after all
+    run_job(app, "stuck", lambda: settle_stuck(dt.timedelta(seconds=-1)))
+    settle(app)
+    assert client.get(f"/api/v1/appointments/{appointment['id']}", headers=alice).get_json()["status"] == "confirmed"
+    assert_money_holds(app)
+
+
+def test_an_unconfirmed_reverse_is_sent_again_and_no_paid_reading_is_believed_meanwhile(app, client, alice, clock,
+                                                                                        kiosk):
+    from bff.jobs import run_job
+    from bff.payments.service import settle_stuck
+
+    appointment, _ = booked(client, alice, clock)
+    response = face_pay(client, kiosk, appointment["id"], auth_code="face-reverse-lost")
+    assert response.status_code == 402 and "撤销" in response.get_json()["error"]["message"]
+    dummy = app.extensions["payment_gateways"].for_face("wechat")
+    reversing = next(no for no in dummy._trades if dummy.trade_state(no) == "paying")
+    dummy.settle_late(reversing)  # the payer's confirmation slips in before our reverse lands
+    run_job(app, "stuck", lambda: settle_stuck(dt.timedelta(seconds=-1)))  # must not record it as paid
+    settle(app)  # the outbox sends the reverse again: the gateway gives the money back
+    assert dummy.trade_state(reversing) == "closed"
+    assert client.get(f"/api/v1/appointments/{appointment['id']}", headers=alice).get_json()["status"] == \
+        "awaiting_payment"
+    assert assert_money_holds(app)["captured"] == 0
+    again = face_pay(client, kiosk, appointment["id"])  # the patient pays again at once
+    assert again.status_code == 201

@@ -1,0 +1,45 @@
+"""The reconciliation rules on plain records: one story, or the differences named."""
+import datetime as dt
+
+from payments.interface import BillKind, BillLine
+from payments.reconcile import CapturedPayment, HisRecord, LedgerMovement, reconcile
+
+AT = dt.datetime(2026, 12, 1, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+DAY = AT.date()
+
+
+def line(kind, no, amount, refund_no=""):
+    return BillLine("wechatpay_v3", kind, AT, no, "T" + no, amount, refund_no)
+
+
+def test_a_whole_day_matches():
+    bill = [line(BillKind.PAYMENT, "YQ1", 2500), line(BillKind.PAYMENT, "YQ2", 5000),
+            line(BillKind.REFUND, "YQ2", 5000, "YR2")]
+    ledger = [LedgerMovement(BillKind.PAYMENT, "wechatpay_v3", "YQ1", 2500, AT),
+              LedgerMovement(BillKind.PAYMENT, "wechatpay_v3", "YQ2", 5000, AT),
+              LedgerMovement(BillKind.REFUND, "wechatpay_v3", "YQ2", 5000, AT, "YR2")]
+    his = [HisRecord("YQ1", 2500, "registration", "GH1", AT)]
+    captured = [CapturedPayment("YQ1", 2500, True, 0), CapturedPayment("YQ2", 5000, False, 5000)]
+    report = reconcile(DAY, bill, ledger, his, captured)
+    assert report.ok and len(report.rows) == 4
+
+
+def test_each_kind_of_difference_is_named():
+    bill = [line(BillKind.PAYMENT, "YQ1", 2500), line(BillKind.PAYMENT, "YQ3", 100)]
+    ledger = [LedgerMovement(BillKind.PAYMENT, "wechatpay_v3", "YQ1", 2400, AT),
+              LedgerMovement(BillKind.PAYMENT, "wechatpay_v3", "YQ4", 700, AT)]
+    his = [HisRecord("YQ9", 300, "bills", "JS9", AT)]
+    captured = [CapturedPayment("YQ1", 2400, False, 0), CapturedPayment("YQ4", 700, True, 0)]
+    statuses = sorted(r.status for r in reconcile(DAY, bill, ledger, his, captured).differences)
+    assert statuses == ["amount_mismatch", "his_unknown_trade", "missing_at_gateway", "missing_in_ledger",
+                        "unsettled"]
+
+
+def test_a_face_trade_reversed_at_the_gateway_is_a_matched_pair_only_when_we_know_it_reversed():
+    bill = [line(BillKind.PAYMENT, "YQ5", 1850), line(BillKind.REFUND, "YQ5", 1850, "REV5")]
+    known = reconcile(DAY, bill, [], [], [], reversed_trades={"YQ5"})
+    assert known.ok and {r.note for r in known.rows} == {"reversed at the gateway (撤销)"}
+    unknown = reconcile(DAY, bill, [], [], [])
+    assert [r.status for r in unknown.differences] == ["missing_in_ledger", "missing_in_ledger"]
+    half = reconcile(DAY, bill[:1], [], [], [], reversed_trades={"YQ5"})  # taken, not given back: a difference
+    assert [r.status for r in half.differences] == ["missing_in_ledger"]
