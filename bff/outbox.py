@@ -18,9 +18,9 @@ import logging
 from collections.abc import Callable
 
 from flask import current_app
-from sqlalchemy.exc import IntegrityError
 from tenacity import wait_exponential_jitter
 
+from bff import rows
 from bff.db_types import AwareDateTime
 from bff.extensions import db
 
@@ -66,13 +66,9 @@ def handler(topic: str) -> Callable[[Callable[[dict], None]], Callable[[dict], N
 
 def enqueue(topic: str, key: str, payload: dict | None = None, delay: dt.timedelta | None = None) -> None:
     """Add work to the current transaction; a key already queued is left as it is."""
-    message = OutboxMessage(topic=topic, key=key, payload=json.dumps(payload or {}, ensure_ascii=False),
-                            due_at=_utcnow() + (delay or dt.timedelta()))
-    try:
-        with db.session.begin_nested():
-            db.session.add(message)
-    except IntegrityError:
-        pass  # queued already, by this transaction or an earlier one
+    now = _utcnow()
+    rows.insert_once(OutboxMessage, topic=topic, key=key, payload=json.dumps(payload or {}, ensure_ascii=False),
+                     status="pending", attempts=0, due_at=now + (delay or dt.timedelta()), created_at=now)
 
 
 def kick() -> None:

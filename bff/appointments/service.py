@@ -23,7 +23,6 @@ from bff.extensions import db
 from bff.health_cards import service as health_cards
 from bff.his import port
 from bff.his.port import HisError, HisRejected, HisUnavailable
-from bff.his.resilience import CircuitOpen
 from bff.patients import service as patients
 from bff.payments import refunds
 from bff.payments import service as cashier
@@ -170,15 +169,24 @@ def _lock_in_his(appointment: Appointment) -> dict:
         if error.code == port.SLOT_FULL:  # filled through another channel, e.g. the hospital window
             state.remember_full(appointment.slot_id)
         raise _rejection(error) from error
-    except CircuitOpen:
-        _give_up(appointment, "HIS_UNAVAILABLE", unlock=False)  # the call never left the BFF
-        raise
-    except HisUnavailable:
-        # The lock may or may not have been made: release it by request id before answering.
-        _give_up(appointment, "HIS_UNAVAILABLE", unlock=True)
+    except HisUnavailable as error:
+        if not error.sent:  # the call never reached the HIS: nothing to release
+            _give_up(appointment, "HIS_UNAVAILABLE", unlock=False)
+        else:  # the lock may have been made, or may still land: release now and again at recovery
+            _release_uncertain_lock(appointment)
         raise
     # Written with the next status change: recovery needs only the request id, never the lock id.
     return {"lock_id": lock.lock_id, "visit_no": lock.visit_no or None, "fee": lock.fee}
+
+
+def _release_uncertain_lock(appointment: Appointment) -> None:
+    try:
+        _his().unlock_slot(appointment.request_id)
+    except HisError:
+        pass  # recovery releases it
+    appointment.failure_code = "LOCK_UNKNOWN"
+    db.session.commit()
+    log.warning("appointment %s left pending: the HIS lock timed out (recovery releases it)", appointment.id)
 
 
 def _confirm(appointment: Appointment, lock: dict) -> Appointment:

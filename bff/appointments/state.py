@@ -5,9 +5,9 @@ import logging
 import time
 
 from flask import current_app
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
+from bff import rows
 from bff.appointments.models import HOLDING, TRANSITIONS, Appointment, AppointmentEvent, SlotCounter
 from bff.extensions import db
 
@@ -50,21 +50,22 @@ def take_place(slot_id: str, schedule_id: str, capacity: int) -> bool:
     if capacity < 1:
         return False
     counters = SlotCounter.__table__
-    taken = db.session.execute(
-        counters.update()
-        .where(counters.c.slot_id == slot_id, counters.c.booked < capacity)
-        .values(booked=counters.c.booked + 1, capacity=capacity))
-    if taken.rowcount == 1:
-        return True
-    if db.session.get(SlotCounter, slot_id) is not None:
-        remember_full(slot_id)
-        return False
-    try:
-        with db.session.begin_nested():
-            db.session.add(SlotCounter(slot_id=slot_id, schedule_id=schedule_id, capacity=capacity, booked=1))
-        return True
-    except IntegrityError:  # another request created the counter first: take a place in it instead
-        return take_place(slot_id, schedule_id, capacity)
+    for _ in range(3):  # each round either decides or saw another request change the counter
+        taken = db.session.execute(
+            counters.update()
+            .where(counters.c.slot_id == slot_id, counters.c.booked < capacity)
+            .values(booked=counters.c.booked + 1, capacity=capacity))
+        if taken.rowcount == 1:
+            return True
+        booked = db.session.execute(db.select(counters.c.booked).where(counters.c.slot_id == slot_id)).scalar()
+        if booked is not None and booked >= capacity:
+            remember_full(slot_id)
+            return False
+        if booked is None and rows.insert_once(SlotCounter, slot_id=slot_id, schedule_id=schedule_id,
+                                               capacity=capacity, booked=1):
+            return True
+        # The counter appeared (or had room again) between our statements: take a place in it now.
+    return False
 
 
 # Slots this process recently found full, until a monotonic deadline. At a release rush nearly

@@ -40,7 +40,16 @@ class HisError(Exception):
 
 
 class HisUnavailable(HisError):
-    """The HIS did not answer in time, answered garbage, or the circuit is open."""
+    """The HIS did not answer in time, answered garbage, or the circuit is open.
+
+    ``sent`` is False only when the request surely never reached the HIS (no connection, the
+    circuit open): then nothing can have happened there. Otherwise the call may have been carried
+    out, or may still be.
+    """
+
+    def __init__(self, message: str = "", *, sent: bool = True):
+        super().__init__(message)
+        self.sent = sent
 
 
 class HisRejected(HisError):

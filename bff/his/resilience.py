@@ -53,6 +53,9 @@ _served_stale: contextvars.ContextVar[bool] = contextvars.ContextVar("his_served
 class CircuitOpen(HisUnavailable):
     """Failed fast: the call never reached the HIS, so it certainly changed nothing there."""
 
+    def __init__(self, message: str = "circuit open"):
+        super().__init__(message, sent=False)
+
 
 def reset_stale() -> None:
     """Forget the stale mark; the BFF calls this at the start of every request."""

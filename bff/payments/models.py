@@ -63,7 +63,7 @@ class Payment(db.Model):
     created_at = db.Column(AwareDateTime(), nullable=False, default=_utcnow, index=True)
     updated_at = db.Column(AwareDateTime(), nullable=False, default=_utcnow, onupdate=_utcnow)
 
-    refunds = db.relationship("Refund", back_populates="payment", order_by="Refund.id", lazy="selectin")
+    refunds = db.relationship("Refund", back_populates="payment", order_by="Refund.id")
 
 
 class Refund(db.Model):

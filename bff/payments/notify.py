@@ -1,12 +1,13 @@
 """Gateway notifications: verify first, then act once, answer fast; the order's work runs from the outbox."""
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from flask import request
 from sqlalchemy.exc import IntegrityError
 
-from bff import outbox
+from bff import outbox, rows
 from bff.extensions import db
 from bff.payments import records, refunds, service
 from bff.payments.models import Payment, PaymentNotification, Refund
@@ -63,14 +64,9 @@ def _payment(gateway: str, out_trade_no: str) -> Payment | None:
 
 def _first_time(note: Notification, payment: Payment, about: str) -> bool:
     """Record that we act on this; False when a notification about the same thing came before."""
-    try:
-        with db.session.begin_nested():
-            db.session.add(PaymentNotification(subject=f"{note.gateway}:{note.kind}:{about}"[:120],
-                                               gateway=note.gateway, kind=note.kind.value,
-                                               notification_id=note.notification_id[:64], payment_id=payment.id))
-        return True
-    except IntegrityError:
-        return False
+    return rows.insert_once(PaymentNotification, subject=f"{note.gateway}:{note.kind}:{about}"[:120],
+                            gateway=note.gateway, kind=note.kind.value, notification_id=note.notification_id[:64],
+                            payment_id=payment.id, received_at=dt.datetime.now(dt.UTC))
 
 
 def _apply_payment(note: Notification) -> None:
@@ -78,6 +74,8 @@ def _apply_payment(note: Notification) -> None:
     payment = _payment(note.gateway, trade.out_trade_no)
     if payment is None or trade.state != TradeState.PAID or not trade.transaction_id:
         return
+    service.check_amount(payment, trade)  # a mismatch is refused even when the real one came before
+    rows.lock(Payment, payment.id)
     if _first_time(note, payment, trade.transaction_id):
         service.record_paid(payment, trade)
 
@@ -95,5 +93,6 @@ def _apply_refund(note: Notification) -> None:
     if payment.status in ("pending", "closed", "failed"):
         # The refund came first (its payment's notification is late): a refund proves the capture.
         service.query_and_record(payment)
+    rows.lock(Payment, payment.id)
     if _first_time(note, payment, f"{status.refund_id or status.out_refund_no}:{status.state}"):
         refunds.record_refund(refund, status)

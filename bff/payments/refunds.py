@@ -7,7 +7,7 @@ import logging
 
 from flask import current_app
 
-from bff import clock, outbox
+from bff import clock, outbox, rows
 from bff.extensions import db
 from bff.payments import orders, records
 from bff.payments.models import Payment, Refund, new_trade_no
@@ -73,6 +73,7 @@ def record_refund(refund: Refund, status: RefundStatus) -> bool:
                                      f"we asked {refund.amount}")
     if refund.status in ("succeeded", "failed"):
         return False
+    rows.lock(Payment, refund.payment_id)  # the payment first, then its refund: one order for every path
     refund_id = status.refund_id or refund.refund_id
     try:
         if status.state == RefundState.PROCESSING:

@@ -186,15 +186,20 @@ def trade_request(payment: Payment, client_ip: str) -> PaymentRequest:
 # -- learning the money arrived ---------------------------------------------------------------------
 
 
+def check_amount(payment: Payment, trade: TradeStatus) -> None:
+    """AmountMismatch unless the gateway took exactly what we asked for."""
+    if trade.amount != payment.amount or (trade.paid_amount is not None and trade.paid_amount != payment.amount):
+        said = trade.paid_amount or trade.amount
+        raise records.AmountMismatch(f"payment {payment.out_trade_no}: gateway says {said} fen, "
+                                     f"we asked {payment.amount}")
+
+
 def record_paid(payment: Payment, trade: TradeStatus) -> bool:
     """The gateway says the trade is paid: capture in the ledger and queue the fulfilment (caller commits).
 
     Answers False when this was known already (a duplicate notification, a query after one).
     """
-    if trade.amount != payment.amount or (trade.paid_amount is not None and trade.paid_amount != payment.amount):
-        said = trade.paid_amount or trade.amount
-        raise records.AmountMismatch(f"payment {payment.out_trade_no}: gateway says {said} fen, "
-                                     f"we asked {payment.amount}")
+    check_amount(payment, trade)
     if payment.status not in ("pending", "closed", "failed"):
         return False
     if payment.failure_code == REVERSING:  # the reverse on its way undoes this; reconciliation would show it

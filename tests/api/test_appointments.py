@@ -324,3 +324,22 @@ def test_out_of_range_and_unprintable_ids_are_client_errors(client, alice, clock
     assert control.status_code == 422
     assert client.delete(f"/api/v1/patients/{10**40}", headers=alice).status_code == 404
     assert client.get("/api/v1/schedules/S%01/slots", headers=alice).status_code == 404
+
+
+def test_a_lock_whose_reply_was_lost_is_released_at_once_and_again_by_recovery(app, client, alice, clock,
+                                                                              memory_his):
+    from bff.appointments.service import recover_pending
+    from bff.jobs import run_job
+
+    patient = add_patient(client, alice)
+    schedule, slot = find_slot(client, alice, tomorrow(clock))
+    memory_his.fail_next("lock_slot", times=1, committed=True)  # the HIS locked it; its answer got lost
+    response = book(client, alice, patient["id"], schedule, slot)
+    assert response.status_code == 503 and memory_his.live_locks == 0
+    shown = client.get("/api/v1/appointments", headers=alice).get_json()["items"]
+    assert [a["status"] for a in shown] == ["pending"]  # 确认中: a late lock could still land
+    again = book(client, alice, patient["id"], schedule, slot)
+    assert again.status_code == 409 and error_code(again) == "BOOKING_IN_PROGRESS"
+    run_job(app, "recover", lambda: recover_pending(dt.timedelta(seconds=-1)))
+    assert client.get("/api/v1/appointments", headers=alice).get_json()["items"] == []
+    assert book(client, alice, patient["id"], schedule, slot).status_code == 201

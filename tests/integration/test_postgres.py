@@ -149,3 +149,30 @@ def test_the_ledger_is_append_only_on_postgresql(pg_app):
             with pytest.raises(sa.exc.DatabaseError, match="append-only"):
                 db.session.execute(sa.text(statement))
             db.session.rollback()
+
+
+@pytest.mark.parametrize("pg_config", [{"PAYMENT_MODE": "online"}])
+def test_the_same_notification_arriving_at_once_is_one_capture_on_postgresql(pg_app, clock):
+    from bff.extensions import db
+    from bff.jobs import run_outbox
+    from bff.payments.models import LedgerEntry, PaymentNotification
+
+    client = pg_app.test_client()
+    headers = login(client, "payer")
+    patient_id = add_patient(client, headers)["id"]
+    schedule, slot = find_slot(client, headers, clock().date() + dt.timedelta(days=1))
+    appointment = client.post("/api/v1/appointments", headers=headers, json={
+        "patient_id": patient_id, "schedule_id": schedule["id"], "slot_id": slot["id"]}).get_json()
+    payment = client.post("/api/v1/payments", headers=headers, json={
+        "order_type": "appointment", "order_id": appointment["id"], "channel": "wechat"}).get_json()
+    body = pg_app.extensions["payment_gateways"].for_app("wechat").pay(payment["out_trade_no"])
+    results = _race(pg_app, [lambda c: c.post("/notify/wechatpay", data=body,
+                                              content_type="application/json")] * 6)
+    assert {r.status_code for r in results} == {204}
+    run_outbox(pg_app)
+    with pg_app.app_context():
+        assert db.session.execute(db.select(db.func.count()).select_from(PaymentNotification)).scalar() == 1
+        assert [tuple(r) for r in db.session.execute(db.select(LedgerEntry.kind, LedgerEntry.amount))] == [
+            ("capture", appointment["fee"])]
+    assert client.get(f"/api/v1/appointments/{appointment['id']}", headers=headers).get_json()["status"] == \
+        "confirmed"

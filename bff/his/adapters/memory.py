@@ -98,11 +98,11 @@ def _operation(fn):
         with self._lock:
             self.calls[fn.__name__] += 1
             if self._down:
-                raise HisUnavailable("memory HIS is down")
+                raise HisUnavailable("memory HIS is down", sent=False)
             pending = self._faults.get(fn.__name__)
             committed = pending.pop(0) if pending else None
             if committed is False:
-                raise HisUnavailable(f"memory HIS: {fn.__name__} failed (injected)")
+                raise HisUnavailable(f"memory HIS: {fn.__name__} failed (injected)", sent=False)
             result = fn(self, *args, **kwargs)
             if committed:
                 raise HisUnavailable(f"memory HIS: {fn.__name__} reply lost (injected)")

@@ -24,6 +24,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import requests
+import urllib3
 import yaml
 import zeep
 import zeep.exceptions
@@ -65,6 +66,17 @@ CANONICAL_CODES = {
 }
 TRUE_TEXTS = {"1", "true", "y", "yes", "是"}
 NETWORK_ERRORS = (zeep.exceptions.Error, requests.RequestException, OSError, etree.LxmlError)
+
+
+def _never_sent(exc: Exception) -> bool:
+    """True when the request cannot have reached the HIS: no connection was ever made."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    if not isinstance(exc, requests.ConnectionError):
+        return False
+    cause = exc.args[0] if exc.args else None
+    reason = getattr(cause, "reason", cause)  # urllib3's MaxRetryError wraps the real reason
+    return isinstance(reason, urllib3.exceptions.NewConnectionError | urllib3.exceptions.NameResolutionError)
 
 
 def _safe_parser() -> etree.XMLParser:
@@ -307,7 +319,7 @@ class XmlWsHis(HisPort):
             raise HisUnavailable(f"HIS SOAP fault on {name}") from exc
         except NETWORK_ERRORS as exc:
             log.warning("HIS %s (%s) failed: %s", name, op["code"], type(exc).__name__)
-            raise HisUnavailable(f"HIS call {name} failed: {type(exc).__name__}") from exc
+            raise HisUnavailable(f"HIS call {name} failed: {type(exc).__name__}", sent=not _never_sent(exc)) from exc
         return self._check(name, reply)
 
     def _check(self, name: str, reply: Any) -> etree._Element:
