@@ -75,7 +75,6 @@ def _apply_payment(note: Notification) -> None:
     if payment is None or trade.state != TradeState.PAID or not trade.transaction_id:
         return
     service.check_amount(payment, trade)  # a mismatch is refused even when the real one came before
-    rows.lock(Payment, payment.id)
     if _first_time(note, payment, trade.transaction_id):
         service.record_paid(payment, trade)
 

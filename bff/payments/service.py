@@ -14,6 +14,7 @@ import json
 import logging
 import time
 
+from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from bff import clock, outbox
@@ -206,16 +207,18 @@ def record_paid(payment: Payment, trade: TradeStatus) -> bool:
         log.warning("payment %s reads paid while its reverse is on its way: not recorded", payment.out_trade_no)
         return False
     paid_at = trade.paid_at or clock.now()
+    fields = {"transaction_id": trade.transaction_id or payment.transaction_id, "paid_at": paid_at}
     try:
-        with db.session.begin_nested():
-            records.move(payment, "paid", transaction_id=trade.transaction_id or payment.transaction_id,
-                  paid_at=paid_at, live=1)
+        if payment.live == 1:  # it stays the order's live payment: no constraint to meet
+            records.move(payment, "paid", **fields)
+        else:  # closed or failed, yet paid: it is live again, unless another payment of the order is
+            with db.session.begin_nested():
+                records.move(payment, "paid", live=1, **fields)
     except records.StatusChanged:  # recorded at this moment by another request (the notification, a poll)
         db.session.refresh(payment)
         return False
     except IntegrityError:  # another payment of the order is live: the payer paid twice
-        records.move(payment, "paid", transaction_id=trade.transaction_id or payment.transaction_id,
-              paid_at=paid_at, live=None)
+        records.move(payment, "paid", live=None, **fields)
         records.add_ledger_entry(payment, "capture", payment.amount, paid_at)
         refunds.request_refund(payment, payment.amount, "重复支付自动退款")
         log.warning("payment %s paid while another payment of the order is live: refunding", payment.out_trade_no)
@@ -253,14 +256,22 @@ def _end_unpaid(payment: Payment, to_status: str) -> None:
         db.session.refresh(payment)
 
 
+def _unseen_horizon(payment: Payment) -> dt.timedelta:
+    """How long a trade the gateway does not know may still turn up: a face code dies within a minute
+    or two of being read, an app trade's create could be retried by the gateway for minutes."""
+    if payment.method == "face":
+        return dt.timedelta(seconds=2 * current_app.config["FACEPAY_WAIT_SECONDS"])
+    return dt.timedelta(minutes=5)
+
+
 def query_and_record(payment: Payment) -> TradeStatus | None:
     """Ask the gateway where the trade stands and record what it says; commits."""
     gateway = records.gateways().by_name(payment.gateway)
     try:
         trade = gateway.query(payment.out_trade_no)
     except TradeNotFound:
-        if payment.status == "pending" and payment.created_at < clock.now() - dt.timedelta(minutes=5):
-            _end_unpaid(payment, "closed")  # the create never reached the gateway
+        if payment.status == "pending" and payment.created_at < clock.now() - _unseen_horizon(payment):
+            _end_unpaid(payment, "closed")  # the create (or the face charge) never reached the gateway
         return None
     if trade.state in (TradeState.PAID, TradeState.REFUNDED) and trade.transaction_id:
         record_paid(payment, trade)
