@@ -52,6 +52,10 @@ HIS_LATENCY_MS = 20
 RELEASE_LEAD_S = 3.0
 AFTER_RELEASE_S = 0.05  # fire just after release_at, so every attempt is judged on places alone
 DEFAULT_THREADS = (8, 4, 32)  # the first is deploy/gunicorn.conf.py's default and is judged
+# One more run of the judged setting with fewer clients in flight, for context: with 200 connections
+# the first wave alone (50 winners, each two HIS calls, and 150 refusals) is more work than two cores
+# do in 500 ms, so p99 there is queueing; 64 is the catalog table's connection count.
+CONTEXT_CONNECTIONS = int(os.environ.get("BENCH_RUSH_CONTEXT_CONNECTIONS", "64"))
 CPU_PARTS = ("BFF workers", "postgres", "sandbox HIS", "load generator", "total", "other processes on host")
 TARGET_RPS = 300.0
 TARGET_P99_MS = 500.0
@@ -88,6 +92,7 @@ class RushRun:
     """Everything one threads setting measured."""
 
     threads: int
+    connections: int
     counts: dict
     rush: Load
     baseline: Load
@@ -292,7 +297,7 @@ def _prepare(shared: Shared, base: str, port: int) -> None:
     shared.targets = doctors_by_department(base, shared.users[0], shared.runs_planned)
 
 
-def one_setting(started: list, shared: Shared, threads: int, index: int) -> RushRun:
+def one_setting(started: list, shared: Shared, threads: int, index: int, connections: int = CONCURRENCY) -> RushRun:
     """Start the BFF with `threads`, rush one new schedule, check, stop the BFF."""
     workers = os.environ.get("BENCH_RUSH_WORKERS", "2")
     env = {**shared.env, "GUNICORN_WORKERS": workers, "GUNICORN_THREADS": str(threads)}
@@ -309,15 +314,15 @@ def one_setting(started: list, shared: Shared, threads: int, index: int) -> Rush
         requests = bookings(users, schedule_id, slot_ids, f"rush-t{threads}")
         wait_for_release(release)
         before = cpu_snapshot(server, shared.sandbox["server"])
-        answers = fire(port, requests, CONCURRENCY, timeout=30.0, deadline_s=90.0)
+        answers = fire(port, requests, connections, timeout=30.0, deadline_s=90.0)
         cpu = cpu_per_attempt(before, cpu_snapshot(server, shared.sandbox["server"]), len(answers))
         counts, other = tally(answers)
         rss = worker_rss(server)
         checks = {**check_bff_db(schedule_id, slot_capacities(base, users[0], schedule_id)),
                   **check_his(his, schedule_id)}
-        baseline = fire(port, [Req("GET", "/api/v1/patients", _auth(u)) for u in users], CONCURRENCY)
+        baseline = fire(port, [Req("GET", "/api/v1/patients", _auth(u)) for u in users], connections)
         _expect(baseline, 200, "baseline GET /api/v1/patients")
-        result = RushRun(threads, counts, Load.of(answers), Load.of(baseline), checks, rss, other, cpu)
+        result = RushRun(threads, connections, counts, Load.of(answers), Load.of(baseline), checks, rss, other, cpu)
         log(f"rush: threads={threads}: {counts}, {result.rush.rps:.0f} attempts/s, p99 {result.rush.p99_ms:.0f} ms")
         return result
     finally:
@@ -335,8 +340,11 @@ def run(workdir: str, threads_settings: tuple[int, ...] = DEFAULT_THREADS) -> li
             sandbox = start_sandbox(started, workdir)
             env = bff_env(DATABASE_URL, sandbox)
             migrate(env, workdir)
-            shared = Shared(sandbox, env, workdir, len(threads_settings))
-            return [one_setting(started, shared, threads, i) for i, threads in enumerate(threads_settings)]
+            settings = [(t, CONCURRENCY) for t in threads_settings]
+            if CONTEXT_CONNECTIONS and CONTEXT_CONNECTIONS != CONCURRENCY:
+                settings.append((threads_settings[0], CONTEXT_CONNECTIONS))
+            shared = Shared(sandbox, env, workdir, len(settings))
+            return [one_setting(started, shared, t, i, c) for i, (t, c) in enumerate(settings)]
     finally:
         drop_schema()
 
@@ -360,7 +368,7 @@ def _ok(run: RushRun) -> dict:
 
 def render(runs: list[RushRun]) -> str:
     """The release-rush table: one column per threads setting."""
-    heads = ["measure"] + [f"threads={r.threads}" for r in runs]
+    heads = ["measure"] + [f"threads={r.threads}, {r.connections} conns" for r in runs]
 
     def row(label, get):
         return [label] + [get(r) for r in runs]
@@ -391,7 +399,8 @@ def render(runs: list[RushRun]) -> str:
     ]
     verdicts = [row(f"target {name}", lambda r, n=name: verdict(_ok(r)[n]))
                 for name in ("counts", "no double booking", "rps", "p99", "rss")]
-    notes = [f"{USERS} users, capacity {CAPACITY} over {SLOT_COUNT} slots, {CONCURRENCY} client connections, "
+    notes = [f"{USERS} users, capacity {CAPACITY} over {SLOT_COUNT} slots, {CONCURRENCY} client connections "
+             f"(the last column: {CONTEXT_CONNECTIONS}, for context; the first column is judged), "
              f"HIS latency {HIS_LATENCY_MS} ms, PostgreSQL schema {SCHEMA}, gunicorn gthread "
              f"{os.environ.get('BENCH_RUSH_WORKERS', '2')} workers",
              "CPU ms per attempt: CPU used during the rush / attempts (2 cores: 300/s needs a total <= 6.7 ms); "
