@@ -311,7 +311,7 @@ def one_setting(started: list, shared: Shared, threads: int, index: int, connect
         schedule_id, slot_ids, release = create_schedule(his, *shared.targets[index])
         browse(port, users, schedule_id)
         log(f"rush: threads={threads}, schedule {schedule_id}, release in {release - time.time():.1f}s")
-        requests = bookings(users, schedule_id, slot_ids, f"rush-t{threads}")
+        requests = bookings(users, schedule_id, slot_ids, f"rush-{index}-t{threads}-c{connections}")
         wait_for_release(release)
         before = cpu_snapshot(server, shared.sandbox["server"])
         answers = fire(port, requests, connections, timeout=30.0, deadline_s=90.0)
