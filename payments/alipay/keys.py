@@ -1,7 +1,7 @@
 """Alipay keys and RSA2 signatures: key formats the SDK refuses made acceptable, two signers, one verifier.
 
-The SDK only loads PKCS#1 private keys (``-----BEGIN RSA PRIVATE KEY-----``); the Alipay console and
-OpenSSL 3 hand out PKCS#8 (``-----BEGIN PRIVATE KEY-----``) or the bare Base64 body. ``load_app_key``
+The SDK only loads PKCS#1 private keys (the "RSA PRIVATE KEY" PEM); the Alipay console and
+OpenSSL 3 hand out PKCS#8 (the "PRIVATE KEY" PEM) or the bare Base64 body. ``load_app_key``
 accepts all of them and answers the PKCS#1 PEM the SDK needs. RSA2 is RSASSA-PKCS1-v1_5 with SHA-256,
 which is deterministic: the SDK's pure-Python signer and ``cryptography``'s give the same bytes.
 """
