@@ -8,109 +8,31 @@ calls; pass ``now`` to control time.
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import re
 import threading
 from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import replace
 
 from bff.his import port
-from bff.his.port import HOSPITAL_TZ, HisPort, HisRejected, HisUnavailable
-
-AVG_MINUTES_PER_PATIENT = 6
-SLOT_MINUTES = 30
-PERIOD_START = {"am": dt.time(8, 0), "pm": dt.time(13, 30), "night": dt.time(18, 0)}
-FEES = {"主任医师": 5000, "副主任医师": 3000, "主治医师": 1500}
-ID_CARD = re.compile(r"^\d{17}[\dXx]$")
-
-DEPARTMENTS = [
-    port.Department("01", "内科", None, "内科系统门诊"),
-    port.Department("0101", "心血管内科", "01", "诊治高血压、冠心病、心律失常等心血管疾病。"),
-    port.Department("0102", "呼吸内科", "01", "诊治慢性咳嗽、哮喘、慢阻肺与肺部感染。"),
-    port.Department("02", "外科", None, "外科系统门诊"),
-    port.Department("0201", "普通外科", "02", "诊治甲状腺、乳腺、胃肠、肝胆等外科疾病。"),
-    port.Department("0202", "骨科", "02", "诊治骨折、颈腰椎病与关节疾病。"),
-]
-DOCTORS = [
-    port.Doctor("D0101", "张建华", "主任医师", "0101", "冠心病介入治疗", "从事心血管临床工作28年。"),
-    port.Doctor("D0102", "李敏", "主治医师", "0101", "高血压的规范化管理", "从事心血管临床工作9年。"),
-    port.Doctor("D0201", "王芳", "副主任医师", "0102", "哮喘与慢阻肺", "从事呼吸临床工作18年。"),
-    port.Doctor("D0301", "刘强", "主任医师", "0201", "腹腔镜胆囊手术", "从事普通外科工作26年。"),
-    port.Doctor("D0302", "陈静", "主治医师", "0201", "甲状腺与乳腺疾病", "从事普通外科工作8年。"),
-    port.Doctor("D0401", "赵磊", "副主任医师", "0202", "脊柱与关节疾病", "从事骨科临床工作16年。"),
-]
+from bff.his.adapters.memory_bills import BillsMixin
+from bff.his.adapters.memory_state import (
+    AVG_MINUTES_PER_PATIENT,
+    DEPARTMENTS,
+    DOCTORS,
+    FEES,
+    ID_CARD,
+    PERIOD_START,
+    SLOT_MINUTES,
+    _Lock,
+    _operation,
+    _Schedule,
+    _Slot,
+    _State,
+)
+from bff.his.port import HOSPITAL_TZ, HisPort, HisRejected
 
 
-@dataclass
-class _Slot:
-    id: str
-    start: dt.datetime
-    capacity: int
-    used: int = 0
-
-
-@dataclass
-class _Schedule:
-    id: str
-    doctor: port.Doctor
-    department_code: str
-    date: dt.date
-    period: str
-    release_at: dt.datetime
-    slots: list[_Slot]
-    stopped: bool = False
-    next_queue_no: int = 1
-    queue_advance: int = 0
-
-
-@dataclass
-class _Lock:
-    lock: port.SlotLock
-    patient_id: str
-    state: str = "held"  # held / released / confirmed
-
-
-@dataclass
-class _Bill:
-    bill: port.Bill
-    state: str = "pending"  # pending / paid / cancelled
-
-
-@dataclass
-class _State:
-    schedules: dict[str, _Schedule] = field(default_factory=dict)
-    patients: dict[str, port.HisPatient] = field(default_factory=dict)  # by ID number
-    locks: dict[str, _Lock] = field(default_factory=dict)  # by request id
-    registrations: dict[str, port.Registration] = field(default_factory=dict)  # by registration id
-    paid: dict[str, tuple[str, int]] = field(default_factory=dict)  # (trade_no, fen) by registration id
-    queue_nos: dict[str, int] = field(default_factory=dict)
-    bills: dict[str, _Bill] = field(default_factory=dict)  # by bill id
-    settlements: dict[str, port.BillSettlement] = field(default_factory=dict)  # by request id
-    journal: list[port.HisPaymentRecord] = field(default_factory=list)  # money taken and given back
-    window: dt.date | None = None
-
-
-def _operation(fn):
-    """Wrap a port method: lock, count, honour set_down and fail_next."""
-    @functools.wraps(fn)
-    def wrapper(self: MemoryHis, *args, **kwargs):
-        with self._lock:
-            self.calls[fn.__name__] += 1
-            if self._down:
-                raise HisUnavailable("memory HIS is down", sent=False)
-            pending = self._faults.get(fn.__name__)
-            committed = pending.pop(0) if pending else None
-            if committed is False:
-                raise HisUnavailable(f"memory HIS: {fn.__name__} failed (injected)", sent=False)
-            result = fn(self, *args, **kwargs)
-            if committed:
-                raise HisUnavailable(f"memory HIS: {fn.__name__} reply lost (injected)")
-            return result
-    return wrapper
-
-
-class MemoryHis(HisPort):
+class MemoryHis(BillsMixin, HisPort):
     """An in-memory HisPort with the sandbox HIS's rules and test helpers."""
 
     name = "memory"
@@ -418,94 +340,3 @@ class MemoryHis(HisPort):
         current = min(sched.next_queue_no - 1, by_time + sched.queue_advance)
         ahead = max(0, queue_no - current - 1)
         return port.QueueStatus(registration_id, queue_no, current, ahead, ahead * AVG_MINUTES_PER_PATIENT)
-
-    # -- outpatient bills (门诊缴费) ------------------------------------------------------------
-
-    def add_bill(self, his_patient_id: str, title: str, amount: int, items: Sequence[port.BillItem] = (),
-                 department: str = "", doctor_name: str = "") -> str:
-        """Add a pending fee like the sandbox's /_control/bills; items default to one line named by title."""
-        with self._lock:
-            if not any(p.his_patient_id == his_patient_id for p in self._s.patients.values()):
-                raise ValueError(f"unknown patient {his_patient_id}")
-            items = tuple(items) or (port.BillItem(_item_name(title), amount, "1次", _category(title)),)
-            if amount <= 0 or sum(i.amount for i in items) != amount:
-                raise ValueError("amount must be positive and the sum of the items")
-            last = max((r for r in self._s.registrations.values() if r.his_patient_id == his_patient_id),
-                       key=lambda r: r.registration_id, default=None)
-            sched = self._s.schedules[last.schedule_id] if last else None
-            dept = next((d.name for d in DEPARTMENTS if sched and d.code == sched.department_code), "门诊部")
-            bill_id = f"FY{len(self._s.bills) + 1:08d}"
-            self._s.bills[bill_id] = _Bill(port.Bill(
-                bill_id, his_patient_id, title, department or dept, amount, self.now(), items,
-                doctor_name or (sched.doctor.name if sched else "")))
-            return bill_id
-
-    def cancel_bill(self, bill_id: str) -> None:
-        """The doctor withdrew the order (作废): the bill is no longer payable."""
-        with self._lock:
-            self._s.bills[bill_id].state = "cancelled"
-
-    def pay_bill_at_window(self, bill_id: str) -> None:
-        """The patient paid this bill at the hospital's window (not through us)."""
-        with self._lock:
-            self._s.bills[bill_id].state = "paid"
-
-    @_operation
-    def list_pending_bills(self, his_patient_id: str) -> list[port.Bill]:
-        """Unpaid, not cancelled bills of a patient, oldest first."""
-        if not any(p.his_patient_id == his_patient_id for p in self._s.patients.values()):
-            raise HisRejected(port.PATIENT_INVALID, "患者档案不存在", "102")
-        return [b.bill for b in self._s.bills.values()
-                if b.bill.his_patient_id == his_patient_id and b.state == "pending"]
-
-    @_operation
-    def settle_bills(self, request_id: str, his_patient_id: str, bill_ids: list[str], trade_no: str,
-                     amount: int) -> port.BillSettlement:
-        """Mark the bills paid by trade_no; the same request_id again answers the same settlement."""
-        done = self._s.settlements.get(request_id)
-        if done:
-            return done
-        ids = list(dict.fromkeys(bill_ids))
-        if not ids or not trade_no:
-            raise HisRejected(port.REJECTED, "缺少缴费单号或支付流水号", "901")
-        bills = [self._s.bills.get(i) for i in ids]
-        if any(b is None or b.bill.his_patient_id != his_patient_id for b in bills):
-            raise HisRejected(port.NOT_FOUND, "缴费单不存在", "101")
-        if any(b.state == "paid" for b in bills):
-            raise HisRejected(port.BILL_PAID, "缴费单已缴费，请勿重复缴费", "501")
-        if any(b.state == "cancelled" for b in bills) or sum(b.bill.amount for b in bills) != amount:
-            raise HisRejected(port.BILL_CHANGED, "缴费单已变更，请刷新后重新缴费", "502")
-        for b in bills:
-            b.state = "paid"
-        seq = len(self._s.settlements) + 1
-        now = self.now()
-        done = port.BillSettlement(f"JS{seq:08d}", request_id, his_patient_id, tuple(ids), amount,
-                                   f"MZ{now:%Y%m%d}{seq:06d}", trade_no, now)
-        self._s.settlements[request_id] = done
-        self._record("bills", done.settlement_id, trade_no, amount, "paid")
-        return done
-
-    @_operation
-    def query_settlement(self, request_id: str) -> port.BillSettlement | None:
-        """The settlement committed for request_id, or None."""
-        return self._s.settlements.get(request_id)
-
-    @_operation
-    def list_payment_records(self, date: dt.date) -> list[port.HisPaymentRecord]:
-        """Payments and refunds of that day (hospital time), in time order."""
-        return sorted((r for r in self._s.journal if r.at.astimezone(HOSPITAL_TZ).date() == date),
-                      key=lambda r: r.at)
-
-
-def _item_name(title: str) -> str:
-    """The fee item a bill without items stands for: "检验：血常规" -> "血常规"."""
-    return title.split("：", 1)[-1].strip() or title
-
-
-def _category(title: str) -> str:
-    """The fee category (费用类别) a bill's title implies."""
-    for key, category in (("西药", "西药费"), ("中成药", "中成药费"), ("中草药", "中草药费"), ("检验", "化验费"),
-                          ("检查", "检查费"), ("治疗", "治疗费"), ("材料", "材料费")):
-        if key in title:
-            return category
-    return "其他费"
