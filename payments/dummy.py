@@ -71,7 +71,7 @@ class DummyGateway(PaymentGateway, FacePayGateway):
         self._clock = clock or (lambda: dt.datetime.now(SHANGHAI))
         self._lock = threading.RLock()
         self._trades: dict[str, _Trade] = {}
-        self._seq = itertools.count(1)
+        self._seq = itertools.count(1 + sum(map(ord, name)) * 100_000)  # numbers unlike another dummy's
         self.down = False  # every call raises GatewayUnavailable
         self.fail_next: list[Exception] = []  # raised by the next calls, in order
         self.calls: list[str] = []

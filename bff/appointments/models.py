@@ -62,6 +62,7 @@ class Appointment(db.Model):
     visit_no = db.Column(db.String(32))
     queue_no = db.Column(db.Integer)
     hold_expires_at = db.Column(AwareDateTime())
+    trade_no = db.Column(db.String(32))  # out_trade_no of the payment that paid the fee (online mode)
     failure_code = db.Column(db.String(32))
     created_at = db.Column(AwareDateTime(), nullable=False, default=_utcnow, index=True)
     updated_at = db.Column(AwareDateTime(), nullable=False, default=_utcnow, onupdate=_utcnow)

@@ -54,12 +54,20 @@ class AppointmentOrders(orders.OrderType):
                               appointment.hold_expires_at)
 
     def fulfil(self, payment) -> None:
-        """Register the paid booking in the HIS, taking the place again if its hold lapsed."""
+        """Register the paid booking in the HIS, taking the place again if its hold lapsed.
+
+        A payment the booking cannot take (another one paid it, or it was cancelled before the
+        money landed) is refunded.
+        """
         appointment = db.session.get(Appointment, payment.order_id)
+        if appointment.trade_no not in (None, payment.out_trade_no):  # paid by another payment: a duplicate
+            _refund(appointment, payment, "重复支付，已自动退款", cancel=False)
+            return
         if appointment.status in ("confirmed", "checked_in", "completed"):
             return
         if appointment.status == "awaiting_payment":
-            state.move(appointment, "paid", f"paid: {payment.out_trade_no}", hold_expires_at=None)
+            state.move(appointment, "paid", f"paid: {payment.out_trade_no}", hold_expires_at=None,
+                       trade_no=payment.out_trade_no)
             db.session.commit()
         elif appointment.status == "expired" and not _take_place_again(appointment, payment):
             return
@@ -71,13 +79,15 @@ class AppointmentOrders(orders.OrderType):
     def refunded(self, payment) -> None:
         """The fee is back: a cancelled booking shows `refunded`."""
         appointment = db.session.get(Appointment, payment.order_id)
-        if appointment is not None and appointment.status == "cancelled":
+        if appointment is not None and appointment.status == "cancelled" \
+                and appointment.trade_no in (None, payment.out_trade_no):  # not a duplicate's refund
             state.move(appointment, "refunded", f"refunded: {payment.out_trade_no}")
 
     def fulfilled(self, payment) -> bool:
-        """Registered in the HIS and not cancelled."""
+        """This payment registered the booking in the HIS, and it was not cancelled."""
         appointment = db.session.get(Appointment, payment.order_id)
-        return appointment is not None and appointment.status in ("confirmed", "checked_in", "completed")
+        return appointment is not None and appointment.trade_no == payment.out_trade_no \
+            and appointment.status in ("confirmed", "checked_in", "completed")
 
 
 def _take_place_again(appointment: Appointment, payment) -> bool:
@@ -103,7 +113,8 @@ def _hold_again(appointment: Appointment, payment, lock: port.SlotLock) -> bool:
             if not state.take_place(appointment.slot_id, appointment.schedule_id, _capacity(appointment)):
                 return False
             state.move(appointment, "paid", f"paid after the hold expired: {payment.out_trade_no}",
-                       lock_id=lock.lock_id, visit_no=lock.visit_no or appointment.visit_no)
+                       lock_id=lock.lock_id, visit_no=lock.visit_no or appointment.visit_no,
+                       trade_no=payment.out_trade_no)
     except (IntegrityError, state.TransitionLost):  # the patient booked another slot that day meanwhile
         return False
     return True

@@ -7,12 +7,12 @@ import uuid
 from bff.db_types import AwareDateTime
 from bff.extensions import db
 
-# pending → paid (the money arrived) → settled (the HIS gave a receipt); pending → cancelled (never
-# paid); paid → cancelled (the HIS refused: the money goes back) → refunded.
+# pending → paid (the money arrived) → settled (the HIS gave a receipt); paid → cancelled (the HIS
+# refused: the money goes back) → refunded. An order never paid stays pending and shows as expired.
 SETTLEMENT_TRANSITIONS = {
-    "pending": {"paid", "cancelled"},
+    "pending": {"paid"},
     "paid": {"settled", "cancelled"},
-    "cancelled": {"refunded", "paid"},  # paid: the money landed after we gave up waiting for it
+    "cancelled": {"refunded"},
 }
 
 
@@ -35,6 +35,7 @@ class SettlementOrder(db.Model):
     bills = db.Column(db.Text, nullable=False)  # JSON: the bills as listed when chosen
     amount = db.Column(db.Integer, nullable=False)
     status = db.Column(db.String(12), nullable=False, default="pending", index=True)
+    trade_no = db.Column(db.String(32))  # out_trade_no of the payment that paid the bills
     receipt_no = db.Column(db.String(64))
     his_settlement_id = db.Column(db.String(64))
     failure_reason = db.Column(db.String(80))

@@ -21,7 +21,7 @@ from bff.health_cards import service as health_cards
 from bff.his import port
 from bff.his.port import HisRejected, HisUnavailable
 from bff.patients import service as patients
-from bff.payments import orders, refunds
+from bff.payments import orders, records, refunds
 from bff.payments import service as cashier
 from health_card.codes import Scene
 
@@ -99,12 +99,10 @@ def present(order: SettlementOrder, payment=...) -> dict:
 
 
 def _move(order: SettlementOrder, to_status: str, **fields) -> None:
+    """Change the order's status along the allowed transitions, compare-and-set (caller commits)."""
     if to_status not in SETTLEMENT_TRANSITIONS.get(order.status, set()):
         raise ValueError(f"settlement transition {order.status} → {to_status} is not allowed")
-    order.status = to_status
-    for key, value in fields.items():
-        setattr(order, key, value)
-    db.session.flush()
+    records.change(SettlementOrder, order, status=to_status, **fields)
 
 
 class BillOrders(orders.OrderType):
@@ -126,12 +124,17 @@ class BillOrders(orders.OrderType):
                               order.expires_at)
 
     def fulfil(self, payment) -> None:
-        """Settle the bills in the HIS; refund when it refuses."""
+        """Settle the bills in the HIS; refund when it refuses, or when the order cannot take this payment."""
         order = db.session.get(SettlementOrder, payment.order_id)
-        if order.status in ("settled", "refunded") or (order.status == "cancelled" and order.failure_reason):
+        if order.trade_no not in (None, payment.out_trade_no) or order.status in ("refunded", "cancelled"):
+            # paid by another payment, or given up: this money has nothing to pay for
+            refunds.request_refund(payment, payment.amount, "该缴费单已处理，本次支付已自动退款")
+            db.session.commit()
+            return
+        if order.status == "settled":
             return
         if order.status != "paid":
-            _move(order, "paid")
+            _move(order, "paid", trade_no=payment.out_trade_no)
             db.session.commit()
         try:
             settlement = _his().settle_bills(order.request_id, order.his_patient_id,
@@ -158,13 +161,13 @@ class BillOrders(orders.OrderType):
     def refunded(self, payment) -> None:
         """The money is back: a cancelled order shows `refunded`."""
         order = db.session.get(SettlementOrder, payment.order_id)
-        if order is not None and order.status == "cancelled":
+        if order is not None and order.status == "cancelled" and order.trade_no in (None, payment.out_trade_no):
             _move(order, "refunded")
 
     def fulfilled(self, payment) -> bool:
-        """Settled in the HIS."""
+        """This payment settled the bills in the HIS."""
         order = db.session.get(SettlementOrder, payment.order_id)
-        return order is not None and order.status == "settled"
+        return order is not None and order.status == "settled" and order.trade_no == payment.out_trade_no
 
 
 def register() -> None:

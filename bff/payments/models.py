@@ -37,7 +37,8 @@ class Payment(db.Model):
     __tablename__ = "payments"
     # `live` is 1 while the payment is pending, paid or refunding and NULL after (NULLs are distinct):
     # the database's own guard against two live payments for one order.
-    __table_args__ = (db.UniqueConstraint("order_type", "order_id", "live"),)
+    __table_args__ = (db.UniqueConstraint("order_type", "order_id", "live"),
+                      db.UniqueConstraint("gateway", "transaction_id"))  # one gateway's numbers, not all of them
 
     id = db.Column(db.Integer, primary_key=True)
     out_trade_no = db.Column(db.String(32), nullable=False, unique=True)
@@ -51,7 +52,7 @@ class Payment(db.Model):
     description = db.Column(db.String(128), nullable=False, default="")
     status = db.Column(db.String(12), nullable=False, default="pending", index=True)
     live = db.Column(db.Integer, nullable=True, default=1)
-    transaction_id = db.Column(db.String(64), unique=True)
+    transaction_id = db.Column(db.String(64))
     pay_params = db.Column(db.Text)  # JSON, what the client needs to pay
     payer_id = db.Column(db.String(64))
     refunded = db.Column(db.Integer, nullable=False, default=0)  # fen confirmed refunded

@@ -5,7 +5,6 @@ import datetime as dt
 import logging
 
 from flask import request
-from sqlalchemy.exc import IntegrityError
 
 from bff import outbox, rows
 from bff.extensions import db
@@ -39,9 +38,6 @@ def handle(channel: str, headers, body: bytes) -> Ack:
         db.session.rollback()
         log.warning("%s notification deferred: %s", gateway.name, error.code)
         return gateway.ack(False)
-    except IntegrityError:  # the same notification, applied by a request running at the same moment
-        db.session.rollback()
-        log.info("%s notification applied concurrently by another request", gateway.name)
     outbox.kick()
     return gateway.ack(True)
 

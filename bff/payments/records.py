@@ -10,6 +10,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from bff.extensions import db
 from bff.payments import orders
 from bff.payments.models import PAYMENT_TRANSITIONS, LedgerEntry, Payment, Refund
+from payments.interface import PaymentError
 
 
 def add_ledger_entry(payment: Payment, kind: str, amount: int, at: dt.datetime, refund: Refund | None = None) -> None:
@@ -26,8 +27,10 @@ def gateways():
     return current_app.extensions["payment_gateways"]
 
 
-class AmountMismatch(Exception):
+class AmountMismatch(PaymentError):
     """The gateway reports another amount than the one we asked for: believe nothing."""
+
+    code = "AMOUNT_MISMATCH"
 
 
 class StatusChanged(Exception):
@@ -42,6 +45,12 @@ def change(model, row, **values) -> None:
         raise StatusChanged(f"{model.__tablename__} {row.id}")
     for key, value in values.items():  # written by the UPDATE above
         set_committed_value(row, key, value)
+
+
+def locked(payment_id: int) -> Payment:
+    """The payment, locked until the transaction ends and read afresh (not the session's older copy)."""
+    return db.session.execute(db.select(Payment).where(Payment.id == payment_id).with_for_update()
+                              .execution_options(populate_existing=True)).scalar_one()
 
 
 def move(payment: Payment, to_status: str, **fields) -> None:

@@ -38,6 +38,7 @@ log = logging.getLogger("bff.payments")
 
 # A face-pay trade whose reverse is not confirmed yet: the outbox reverses it; no query is believed meanwhile.
 REVERSING = "REVERSING"
+REVERSED = "REVERSED"  # … and once it is: a late 'paid' is the money the reverse gave back
 
 CHANNELS = ("wechat", "alipay")
 
@@ -69,9 +70,9 @@ def refreshed(payment: Payment) -> Payment:
     _last_query[payment.id] = now
     try:
         query_and_record(payment)
-    except PaymentError as error:
+    except (PaymentError, GatewayNotConfigured) as error:
         db.session.rollback()
-        log.info("payment %s: query on poll failed (%s)", payment.out_trade_no, error.code)
+        log.info("payment %s: query on poll failed (%s)", payment.out_trade_no, type(error).__name__)
     return payment
 
 
@@ -98,14 +99,14 @@ def create(user_id: int, order_type: str, order_id: str, channel: str, client_ip
            payer_id: str | None = None) -> Payment:
     """Start paying an order in the app: the same pending payment again, or a new trade at the gateway."""
     wanted = payable(order_type, order_id, user_id)
-    current = settle_current(wanted, channel)
-    if current is not None:
-        return current
     gateway = gateway_for(channel, "app")
     if channel == "wechat":
         payer_id = db.session.get(User, user_id).openid  # JSAPI pays as the logged-in WeChat user
     elif not payer_id:
         raise AppError("PAYER_REQUIRED", 422, "请提供支付宝用户标识", {"fields": {"payer_id": ["必填"]}})
+    current = settle_current(wanted, channel)  # only once this request is sure to go ahead
+    if current is not None:
+        return current
     payment = new_payment(wanted, channel, "app", gateway.name, payer_id)
     try:
         prepay = gateway.create(trade_request(payment, client_ip))
@@ -115,11 +116,15 @@ def create(user_id: int, order_type: str, order_id: str, channel: str, client_ip
         raise AppError("PAYMENT_UNAVAILABLE", 503, "支付服务暂时无法连接，请稍后再试",
                        headers={"Retry-After": "5"}) from error
     except PaymentError as error:
-        records.move(payment, "failed", failure_code=(error.gateway_code or error.code)[:32])
-        db.session.commit()
+        _end_unpaid(payment, "failed", failure_code=(error.gateway_code or error.code)[:32])
         raise AppError("PAYMENT_REJECTED", 502, "支付下单失败，请稍后再试", {"reason": error.code}) from error
-    payment.pay_params = json.dumps(dict(prepay.pay_params), ensure_ascii=False)
-    db.session.commit()
+    try:  # compare-and-set: a close that slipped in meanwhile (expiry, another channel) wins
+        records.change(Payment, payment, pay_params=json.dumps(dict(prepay.pay_params), ensure_ascii=False))
+        db.session.commit()
+    except records.StatusChanged:
+        db.session.rollback()
+        close_trade(db.session.get(Payment, payment.id))
+        raise AppError("ORDER_NOT_PAYABLE", 409, "该订单已关闭，请刷新后重试") from None
     return payment
 
 
@@ -152,6 +157,8 @@ def settle_current(payable: orders.Payable, channel: str, method: str = "app") -
         raise AppError("ORDER_ALREADY_PAID", 409, "该订单已支付")
     if method == "app" and current.channel == channel and current.pay_params and current.method == "app":
         return current
+    if current.method == "face":  # a face payment is being charged right now: never close it under its feet
+        raise AppError("PAYMENT_IN_PROGRESS", 409, "该订单正在自助机支付，请稍候", transient=True)
     try:
         close_trade(current)  # another channel, or the kiosk takes over from the app
     except PaymentError as error:
@@ -188,10 +195,9 @@ def trade_request(payment: Payment, client_ip: str) -> PaymentRequest:
 
 
 def check_amount(payment: Payment, trade: TradeStatus) -> None:
-    """AmountMismatch unless the gateway took exactly what we asked for."""
-    if trade.amount != payment.amount or (trade.paid_amount is not None and trade.paid_amount != payment.amount):
-        said = trade.paid_amount or trade.amount
-        raise records.AmountMismatch(f"payment {payment.out_trade_no}: gateway says {said} fen, "
+    """AmountMismatch unless the trade is for exactly what we asked (the payer may pay less: a coupon)."""
+    if trade.amount != payment.amount:
+        raise records.AmountMismatch(f"payment {payment.out_trade_no}: gateway says {trade.amount} fen, "
                                      f"we asked {payment.amount}")
 
 
@@ -203,8 +209,8 @@ def record_paid(payment: Payment, trade: TradeStatus) -> bool:
     check_amount(payment, trade)
     if payment.status not in ("pending", "closed", "failed"):
         return False
-    if payment.failure_code == REVERSING:  # the reverse on its way undoes this; reconciliation would show it
-        log.warning("payment %s reads paid while its reverse is on its way: not recorded", payment.out_trade_no)
+    if payment.failure_code in (REVERSING, REVERSED):  # the reverse undoes (or undid) it: the money goes back
+        log.warning("payment %s reads paid, but it is reversed: not recorded", payment.out_trade_no)
         return False
     paid_at = trade.paid_at or clock.now()
     fields = {"transaction_id": trade.transaction_id or payment.transaction_id, "paid_at": paid_at}
@@ -231,25 +237,37 @@ def record_paid(payment: Payment, trade: TradeStatus) -> bool:
 
 
 def close_trade(payment: Payment) -> None:
-    """Close an unpaid trade at the gateway (or learn it was paid meanwhile); commits."""
+    """Close an unpaid trade at the gateway (or learn it was paid meanwhile); commits.
+
+    A face-pay trade is reversed, as the gateways ask for code payments. A trade the gateway does
+    not know is closed at once if the payer never received what pays it (an app trade without
+    pay_params); otherwise only once it can no longer turn up (a create may still be on its way).
+    """
     if payment.status != "pending":
         return
     gateway = records.gateways().by_name(payment.gateway)
     try:
-        gateway.close(payment.out_trade_no)
-    except (TradeAlreadyPaid, TradeNotFound) as error:
-        if isinstance(error, TradeNotFound) and not payment.pay_params and payment.method == "app":
-            _end_unpaid(payment, "closed")  # never created at the gateway
-            return
+        if payment.method == "face":
+            gateway.reverse(payment.out_trade_no)
+        else:
+            gateway.close(payment.out_trade_no)
+    except TradeNotFound:
+        unpayable = payment.method == "app" and not payment.pay_params  # the payer never got what pays it
+        if unpayable or payment.created_at < clock.now() - _unseen_horizon(payment):
+            _end_unpaid(payment, "closed")
+        else:
+            raise PaymentOutcomeUnknown("the trade is not visible at the gateway yet", "NOT_VISIBLE") from None
+        return
+    except TradeAlreadyPaid:
         query_and_record(payment)
         return
-    _end_unpaid(payment, "closed")
+    _end_unpaid(payment, "closed", **({"failure_code": REVERSED} if payment.method == "face" else {}))
 
 
-def _end_unpaid(payment: Payment, to_status: str) -> None:
+def _end_unpaid(payment: Payment, to_status: str, **fields) -> None:
     """Mark a pending payment closed or failed and commit; one paid at this moment stays paid."""
     try:
-        records.move(payment, to_status)
+        records.move(payment, to_status, **fields)
         db.session.commit()
     except records.StatusChanged:
         db.session.rollback()

@@ -166,3 +166,13 @@ def test_an_unconfirmed_reverse_is_sent_again_and_no_paid_reading_is_believed_me
     assert assert_money_holds(app)["captured"] == 0
     again = face_pay(client, kiosk, appointment["id"])  # the patient pays again at once
     assert again.status_code == 201
+
+
+def test_the_app_cannot_close_a_face_payment_being_charged(app, client, alice, clock, kiosk):
+    appointment, _ = booked(client, alice, clock)
+    assert face_pay(client, kiosk, appointment["id"], auth_code="face-unknown").status_code == 503
+    response = client.post("/api/v1/payments", headers=alice, json={
+        "order_type": "appointment", "order_id": appointment["id"], "channel": "wechat"})
+    assert response.status_code == 409 and response.get_json()["error"]["code"] == "PAYMENT_IN_PROGRESS"
+    assert "自助机" in response.get_json()["error"]["message"]
+    assert_money_holds(app)

@@ -194,6 +194,26 @@ def test_a_refund_confirmed_before_the_late_payment_notification_counts_each_onc
     assert_money_holds(app)
 
 
+def test_a_closed_trade_paid_at_the_last_moment_is_refunded_and_the_live_one_keeps_the_booking(
+        app, client, alice, clock, memory_his):
+    appointment, _ = booked(client, alice, clock)
+    first = start_payment(client, alice, appointment["id"])
+    second = start_payment(client, alice, appointment["id"], channel="alipay", payer_id="2088000000000001")
+    assert gateway(app).trade_state(first["out_trade_no"]) == "closed"  # switching channel closed the first
+    late = gateway(app).settle_late(first["out_trade_no"])  # … but its payer had paid at that very moment
+    assert notify(client, late).status_code == 204
+    assert notify(client, gateway(app, "alipay").pay(second["out_trade_no"]), "alipay").status_code == 204
+    settle(app)
+    _refund_completes(app, client)
+    shown = _appointment(client, alice, appointment["id"])
+    assert shown["status"] == "confirmed" and memory_his.live_registrations == 1
+    statuses = {p: client.get(f"/api/v1/payments/{p}", headers=alice).get_json()["status"]
+                for p in (first["id"], second["id"])}
+    assert statuses == {first["id"]: "refunded", second["id"]: "paid"}
+    money = assert_money_holds(app)
+    assert money["captured"] == 2 * appointment["fee"] and money["refunded"] == appointment["fee"]
+
+
 def test_an_expired_hold_closes_the_trade_and_frees_the_slot(app, client, alice, clock, memory_his):
     from bff.appointments.service import expire_holds
     from bff.jobs import run_job
