@@ -125,6 +125,38 @@ def staff_create(username, name, roles, password):
     click.echo(f"staff {account.username} ({', '.join(account.role_list)}) created, id {account.id}")
 
 
+@staff_cli.command("disable")
+@click.argument("username")
+def staff_disable(username):
+    """Stop an account now (someone left, a lost phone): no login, and its tokens stop working."""
+    _staff_change("disable", username)
+
+
+@staff_cli.command("unlock")
+@click.argument("username")
+def staff_unlock(username):
+    """Lift a lockout after too many wrong passwords (and re-enable a disabled account)."""
+    _staff_change("unlock", username)
+
+
+@staff_cli.command("set-password")
+@click.argument("username")
+@click.password_option(prompt="New password", help="asked for when not given")
+def staff_set_password(username, password):
+    """Give an account a new password; tokens issued before stop working."""
+    _staff_change("set_password", username, password)
+
+
+def _staff_change(what: str, username: str, *args) -> None:
+    from bff.staff import service
+
+    try:
+        account = getattr(service, what)(username, *args)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"staff {account.username}: {what.replace('_', ' ')} done")
+
+
 @staff_cli.command("seed-demo")
 def staff_seed_demo():
     """The sandbox's demo accounts (admin01, registrar01, nurse01, doctor01, pharmacist01); never in production."""

@@ -54,7 +54,7 @@ def load(environ: Mapping[str, str] | None = None) -> dict:
 
 def _load() -> dict:
     return {
-        "ENV_NAME": _env("YIQIAO_ENV", "development"),
+        "ENV_NAME": _env("YIQIAO_ENV", "production"),  # fail closed: the sandbox says development
         "SECRET_KEY": _env("SECRET_KEY", DEFAULT_SECRET),
         "DATA_KEY": _env("DATA_KEY", DEFAULT_DATA_KEY),
         "SQLALCHEMY_DATABASE_URI": _database_url(),
@@ -141,7 +141,10 @@ def _load() -> dict:
 
 
 def check_production(config: dict) -> None:
-    """Refuse to start in production with a default secret or data key."""
+    """Refuse to start in production with a sandbox secret, database, HIS or gateway.
+
+    Production is the default (YIQIAO_ENV unset): only `make run`, the tests and the bench say development.
+    """
     if config.get("ENV_NAME") != "production":
         return
     problems = []
@@ -153,6 +156,10 @@ def check_production(config: dict) -> None:
         problems.append("WX_SECRET must be the mini-program's AppSecret")
     if config.get("HEALTH_CARD_APP_SECRET") in (None, "", "hc-sandbox-secret"):
         problems.append("HEALTH_CARD_APP_SECRET must be the hospital's health card platform secret")
+    if str(config.get("SQLALCHEMY_DATABASE_URI", "")).startswith("sqlite"):
+        problems.append("DATABASE_URL must be PostgreSQL (SQLite is for the sandbox)")
+    if config.get("HIS_ADAPTER") == "memory":
+        problems.append("HIS_ADAPTER must name the hospital's HIS (memory is the demo one)")
     if "dummy" in str(config.get("PAYMENT_GATEWAYS", "")):
         problems.append("PAYMENT_GATEWAYS must name real gateways (the dummy one takes no money)")
     if problems:

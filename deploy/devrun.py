@@ -43,6 +43,7 @@ def environment() -> dict[str, str]:
     keys = sandbox_keys.ensure(KEYS_DIR)
     files = tls.ensure_tls(keys)
     env = {**bff_settings(default_urls(), keys, files), "FLASK_APP": "bff.wsgi:app", **os.environ}
+    env["YIQIAO_ENV"] = "development"  # `make run` is the sandbox, whatever a copied .env says
     env.setdefault("BFF_BIND", "127.0.0.1:8000")
     env.setdefault("PAYMENT_NOTIFY_BASE_URL", f"http://{env['BFF_BIND']}")
     return env

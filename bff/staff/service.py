@@ -65,10 +65,15 @@ def seed_demo() -> list[str]:
 
 
 def login(username: str, password: str) -> tuple[StaffAccount, str]:
-    """Check a password: (account, token); a wrong one counts towards the lockout."""
+    """Check a password: (account, token); a wrong one counts towards the lockout.
+
+    Every path checks one argon2 hash (a locked or unknown account too), so timing tells nothing;
+    failures are counted by one UPDATE each, so parallel guesses cannot slip past the limit.
+    """
     account = db.session.execute(db.select(StaffAccount).where(StaffAccount.username == username)).scalar_one_or_none()
     now = clock.now()
     if account is not None and account.locked_until and account.locked_until > now:
+        passwords.verify(None, password)  # the same work as any other attempt
         raise _locked(account.locked_until - now)
     if not passwords.verify(account.password_hash if account else None, password) or not account.active:
         _failed(account, now)
@@ -87,16 +92,55 @@ def _locked(left: dt.timedelta) -> AppError:
 
 
 def _failed(account: StaffAccount | None, now: dt.datetime) -> None:
+    """Count a wrong password atomically; the attempt reaching the limit locks the account."""
     if account is None:
         return
-    account.failed_logins += 1
     limit, minutes = current_app.config["STAFF_MAX_FAILED_LOGINS"], current_app.config["STAFF_LOCKOUT_MINUTES"]
-    if account.failed_logins >= limit:
-        account.failed_logins, account.locked_until = 0, now + dt.timedelta(minutes=minutes)
+    failed = db.session.execute(db.update(StaffAccount).where(StaffAccount.id == account.id)
+                                .values(failed_logins=StaffAccount.failed_logins + 1)
+                                .returning(StaffAccount.failed_logins)).scalar_one()
+    if failed >= limit:
+        db.session.execute(db.update(StaffAccount).where(StaffAccount.id == account.id)
+                           .values(failed_logins=0, locked_until=now + dt.timedelta(minutes=minutes)))
         db.session.commit()
         log.warning("staff account %s locked after %d failed logins", account.username, limit)
         raise _locked(dt.timedelta(minutes=minutes))
     db.session.commit()
+
+
+def disable(username: str) -> StaffAccount:
+    """Stop an account at once: it cannot log in and every token it holds stops working."""
+    account = _account(username)
+    account.active, account.token_version = False, account.token_version + 1
+    db.session.commit()
+    return account
+
+
+def unlock(username: str) -> StaffAccount:
+    """Lift a lockout (and re-enable a disabled account) after IT checked who is asking."""
+    account = _account(username)
+    account.active, account.failed_logins, account.locked_until = True, 0, None
+    db.session.commit()
+    return account
+
+
+def set_password(username: str, password: str) -> StaffAccount:
+    """A new password; the tokens issued with the old one stop working. ValueError when too weak."""
+    weakness = passwords.check_strength(password)
+    if weakness:
+        raise ValueError(weakness)
+    account = _account(username)
+    account.password_hash, account.token_version = passwords.hash_password(password), account.token_version + 1
+    account.failed_logins, account.locked_until = 0, None
+    db.session.commit()
+    return account
+
+
+def _account(username: str) -> StaffAccount:
+    account = db.session.execute(db.select(StaffAccount).filter_by(username=username)).scalar_one_or_none()
+    if account is None:
+        raise ValueError(f"no staff account {username}")
+    return account
 
 
 def present(account: StaffAccount) -> dict:

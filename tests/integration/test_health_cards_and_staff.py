@@ -171,6 +171,28 @@ def test_repeated_wrong_passwords_lock_the_account(client, staff):
     assert unknown.status_code == 401 and unknown.get_json()["error"]["code"] == "STAFF_LOGIN_FAILED"
 
 
+def test_it_disables_unlocks_and_resets_staff_from_the_command_line(app, client, staff):
+    registrar = staff(client, "reg01")
+    cli = app.test_cli_runner()
+    assert cli.invoke(args=["staff", "disable", "reg01"]).exit_code == 0
+    assert client.get("/api/v1/staff/audit", headers=registrar).status_code == 401  # the token died at once
+    refused = client.post("/api/v1/staff/login", json={"username": "reg01", "password": STAFF_PASSWORD})
+    assert refused.status_code == 401
+    for _ in range(5):
+        client.post("/api/v1/staff/login", json={"username": "reg01", "password": "wrong-password-1"})
+    assert cli.invoke(args=["staff", "unlock", "reg01"]).exit_code == 0
+    assert client.post("/api/v1/staff/login", json={"username": "reg01", "password": STAFF_PASSWORD}) \
+        .status_code == 200
+    registrar = staff(client, "reg01")
+    assert cli.invoke(args=["staff", "set-password", "reg01", "--password", "short"]).exit_code != 0
+    assert cli.invoke(args=["staff", "set-password", "reg01", "--password", "Another#Pass2027"]).exit_code == 0
+    assert client.post("/api/v1/staff/scan", headers=registrar, json={"qr_code_text": "x", "scene": "010101"}) \
+        .status_code == 401  # tokens from before the reset stop working
+    assert client.post("/api/v1/staff/login", json={"username": "reg01", "password": "Another#Pass2027"}) \
+        .status_code == 200
+    assert "no staff account" in cli.invoke(args=["staff", "unlock", "nobody"]).output
+
+
 def test_the_audit_log_pages_newest_first_and_refuses_changes(app, client, alice, staff):
     import sqlalchemy as sa
 

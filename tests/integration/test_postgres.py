@@ -176,3 +176,17 @@ def test_the_same_notification_arriving_at_once_is_one_capture_on_postgresql(pg_
             ("capture", appointment["fee"])]
     assert client.get(f"/api/v1/appointments/{appointment['id']}", headers=headers).get_json()["status"] == \
         "confirmed"
+
+
+def test_wrong_passwords_sent_at_once_still_lock_the_staff_account(pg_app):
+    from bff.extensions import db
+    from bff.staff import service
+
+    with pg_app.app_context():
+        service.create("reg09", "测试挂号", ["registrar"], "Right#Pass2026")
+        db.session.remove()
+    wrong = {"username": "reg09", "password": "wrong-password-1"}
+    results = _race(pg_app, [lambda c: c.post("/api/v1/staff/login", json=wrong)] * 8)
+    assert 429 in {r.status_code for r in results}, [r.status_code for r in results]  # every guess counted
+    right = pg_app.test_client().post("/api/v1/staff/login", json={"username": "reg09", "password": "Right#Pass2026"})
+    assert right.status_code == 429 and right.get_json()["error"]["code"] == "STAFF_LOCKED"

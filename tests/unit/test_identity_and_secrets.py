@@ -74,11 +74,21 @@ def test_production_refuses_default_secrets():
         config.check_production(settings)
     good = settings | {"SECRET_KEY": "s" * 40, "DATA_KEY": "a2V5LWtleS1rZXkta2V5LWtleS1rZXkta2V5LWtleTE=",
                        "WX_SECRET": "real-secret", "HEALTH_CARD_APP_SECRET": "real-platform-secret",
-                       "PAYMENT_GATEWAYS": "wechatpay_v3,alipay"}
+                       "PAYMENT_GATEWAYS": "wechatpay_v3,alipay",
+                       "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://yiqiao@db.hospital.local/yiqiao"}
     config.check_production(good)
-    for default in ({"HEALTH_CARD_APP_SECRET": "hc-sandbox-secret"}, {"PAYMENT_GATEWAYS": "dummy"}):
-        with pytest.raises(RuntimeError, match=next(iter(default))):
+    for default, named in (({"HEALTH_CARD_APP_SECRET": "hc-sandbox-secret"}, "HEALTH_CARD_APP_SECRET"),
+                           ({"PAYMENT_GATEWAYS": "dummy"}, "PAYMENT_GATEWAYS"),
+                           ({"SQLALCHEMY_DATABASE_URI": "sqlite:///var/yiqiao.sqlite3"}, "DATABASE_URL"),
+                           ({"HIS_ADAPTER": "memory"}, "HIS_ADAPTER")):
+        with pytest.raises(RuntimeError, match=named):
             config.check_production(good | default)
+
+
+def test_an_unset_running_mode_is_production_so_a_forgotten_setting_fails_closed():
+    assert config.load({"YIQIAO_ENV": ""})["ENV_NAME"] == "production"
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        config.check_production(config.load({"YIQIAO_ENV": ""}))
 
 
 def test_postgres_urls_name_the_psycopg_driver(monkeypatch):
