@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Flask
 from flask.sessions import SessionInterface
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bff import config as settings
 from bff import errors, logs
@@ -48,6 +49,11 @@ def create_app(overrides: dict | None = None, *, his=None, wx_login=None, clock=
     _register_blueprints(app)
     _register_cli(app)
     _install_celery(app)
+    if app.config["PROXY_HOPS"]:
+        # Behind nginx the peer is the proxy: rate limits, the audit log and kiosk checks need the
+        # patient's or nurse's own address, which only the configured proxies may tell us.
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     return app
 
 

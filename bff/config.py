@@ -135,6 +135,7 @@ def _load() -> dict:
         "OUTBOX_LEASE_SECONDS": _int("OUTBOX_LEASE_SECONDS", 120),
         "JOBS_INTERVAL_SECONDS": _float("JOBS_INTERVAL_SECONDS", 15.0),
         "LOG_LEVEL": _env("LOG_LEVEL", "INFO"),
+        "PROXY_HOPS": _int("PROXY_HOPS", 0),  # reverse proxies in front that set X-Forwarded-For/-Proto
         "PROPAGATE_EXCEPTIONS": False,
         "MAX_CONTENT_LENGTH": 1024 * 1024,  # every request the BFF takes is small JSON, XML or a form
     }

@@ -1,6 +1,7 @@
 """Login, tokens and the error envelope, through the Flask test client."""
 import logging
 
+import pytest
 from flask import Blueprint
 
 from tests.conftest import login
@@ -130,3 +131,14 @@ def test_a_huge_body_is_refused_with_the_envelope(client, alice):
     response = client.post("/api/v1/patients", headers=alice, data=b"{" + b" " * (2 * 1024 * 1024) + b"}",
                            content_type="application/json")
     assert response.status_code == 413 and response.get_json()["error"]["code"] == "PAYLOAD_TOO_LARGE"
+
+
+@pytest.mark.parametrize(("hops", "seen"), [(0, "127.0.0.1"), (1, "203.0.113.9")])
+def test_the_client_address_comes_from_the_proxy_only_when_one_is_configured(make_app, hops, seen):
+    from flask import request
+
+    app = make_app(PROXY_HOPS=hops)
+    app.add_url_rule("/_whoami", "whoami", lambda: request.remote_addr or "")
+    answer = app.test_client().get("/_whoami", headers={"X-Forwarded-For": "203.0.113.9"},
+                                   environ_base={"REMOTE_ADDR": "127.0.0.1"})
+    assert answer.get_data(as_text=True) == seen
