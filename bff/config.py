@@ -133,6 +133,7 @@ def _load() -> dict:
         "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URI", _env("REDIS_URL", "memory://")),
         "JOBS_IN_PROCESS": _bool("JOBS_IN_PROCESS", True),
         "OUTBOX_LEASE_SECONDS": _int("OUTBOX_LEASE_SECONDS", 120),
+        "IDEMPOTENCY_KEEP_HOURS": _int("IDEMPOTENCY_KEEP_HOURS", 24),
         "JOBS_INTERVAL_SECONDS": _float("JOBS_INTERVAL_SECONDS", 15.0),
         "LOG_LEVEL": _env("LOG_LEVEL", "INFO"),
         "PROXY_HOPS": _int("PROXY_HOPS", 0),  # reverse proxies in front that set X-Forwarded-For/-Proto

@@ -3,6 +3,8 @@
 Like the payment APIs we imitate, an answer is remembered only once the endpoint has started to
 change something: malformed bodies (422) and refusals decided before any write (the view's
 `precheck`, e.g. a slot already full) are not stored, so they cost no writes under load.
+Stored answers are encrypted (a card's static code, a visit number are in them) and purged
+after IDEMPOTENCY_KEEP_HOURS: a client retries within minutes, not days.
 """
 from __future__ import annotations
 
@@ -73,7 +75,7 @@ def _earlier_answer(earlier, fingerprint: str) -> Response:
         raise AppError("IDEMPOTENCY_KEY_REUSED", 409)
     if earlier.status_code is None:
         raise AppError("IDEMPOTENCY_IN_PROGRESS", 409, headers={"Retry-After": "1"}, transient=True)
-    response = Response(earlier.body, status=earlier.status_code, mimetype="application/json")
+    response = Response(_open(earlier.body), status=earlier.status_code, mimetype="application/json")
     response.headers["Idempotent-Replayed"] = "true"
     return response
 
@@ -91,10 +93,26 @@ def _claim(key: str, fingerprint: str) -> int | None:
         return None
 
 
+_BODY_CONTEXT = "idempotency_body"
+
+
 def _store(record_id: int, status: int, body: str) -> None:
+    sealed = current_app.extensions["data_cipher"].encrypt(body, _BODY_CONTEXT)
     db.session.rollback()
-    db.session.execute(_table.update().where(_table.c.id == record_id).values(status_code=status, body=body))
+    db.session.execute(_table.update().where(_table.c.id == record_id).values(status_code=status, body=sealed))
     db.session.commit()
+
+
+def _open(sealed: str) -> str:
+    return current_app.extensions["data_cipher"].decrypt(sealed, _BODY_CONTEXT)
+
+
+def purge(older_than: dt.timedelta) -> int:
+    """Delete the answers kept longer than a client could still retry; how many went."""
+    cutoff = dt.datetime.now(dt.UTC) - older_than
+    gone = db.session.execute(_table.delete().where(_table.c.created_at < cutoff)).rowcount
+    db.session.commit()
+    return gone
 
 
 def _forget(record_id: int) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+import time
 
 log = logging.getLogger("bff.jobs")
 
@@ -47,6 +48,7 @@ def recovery_age(config) -> dt.timedelta:
 
 def periodic_jobs(app) -> dict:
     """The periodic jobs by name: what the in-process thread and Celery beat both run."""
+    from bff import idempotency
     from bff.appointments.service import expire_holds, recover_pending
     from bff.payments.service import settle_stuck
 
@@ -54,7 +56,22 @@ def periodic_jobs(app) -> dict:
         "recover_pending": lambda: recover_pending(recovery_age(app.config)),
         "expire_holds": expire_holds,
         "settle_stuck_payments": lambda: settle_stuck(dt.timedelta(seconds=app.config["STUCK_PAYMENT_SECONDS"])),
+        "purge_idempotency": _at_most_hourly("purge_idempotency", lambda: idempotency.purge(
+            dt.timedelta(hours=app.config["IDEMPOTENCY_KEEP_HOURS"]))),
     }
+
+
+_last_run: dict[str, float] = {}
+
+
+def _at_most_hourly(name: str, job):
+    """A job worth a pass an hour, though the loop comes by every few seconds (per process)."""
+    def run():
+        now = time.monotonic()
+        if now - _last_run.get(name, -3600.0) >= 3600.0:
+            _last_run[name] = now
+            job()
+    return run
 
 
 def run_job(app, name: str, job) -> None:

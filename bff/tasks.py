@@ -33,7 +33,7 @@ def init_celery(app) -> Celery:
         beat_schedule={
             "outbox": {"task": "yiqiao.outbox", "schedule": OUTBOX_EVERY_SECONDS},
             **{f"job-{name}": {"task": "yiqiao.job", "schedule": PERIODIC_EVERY_SECONDS, "args": (name,)}
-               for name in ("recover_pending", "expire_holds", "settle_stuck_payments")},
+               for name in jobs.periodic_jobs(app)},
             "reconcile-yesterday": {"task": "yiqiao.reconcile", "schedule": 3600.0},
         })
 

@@ -14,12 +14,14 @@ import logging
 
 import segno
 from flask import current_app
+from sqlalchemy.exc import IntegrityError
 
 from bff import clock, outbox
 from bff.errors import AppError
 from bff.extensions import db
 from bff.health_cards.models import HealthCardRecord
 from bff.patients import service as patients
+from bff.patients.models import Patient
 from health_card.codes import CardChannel, Scene
 from health_card.errors import (
     BindingConflict,
@@ -56,15 +58,15 @@ def _platform_error(error: HealthCardError) -> AppError:
 
 
 def list_for(user_id: int) -> list[HealthCardRecord]:
-    """The user's cards, oldest first."""
-    return list(db.session.execute(db.select(HealthCardRecord).where(HealthCardRecord.user_id == user_id)
-                                   .order_by(HealthCardRecord.id)).scalars())
+    """The user's cards, oldest first (a patient removed from the list takes their card along)."""
+    return list(db.session.execute(db.select(HealthCardRecord).join(HealthCardRecord.patient).where(
+        HealthCardRecord.user_id == user_id, Patient.active == 1).order_by(HealthCardRecord.id)).scalars())
 
 
 def get_for(user_id: int, card_id: int) -> HealthCardRecord:
     """One of the user's cards; anyone else's is a 404."""
     card = db.session.get(HealthCardRecord, card_id) if 0 < card_id < 2**31 else None
-    if card is None or card.user_id != user_id:
+    if card is None or card.user_id != user_id or card.patient.active != 1:
         raise AppError("HEALTH_CARD_NOT_FOUND", 404, "健康卡不存在")
     return card
 
@@ -73,6 +75,15 @@ def card_of_patient(patient_id: int) -> HealthCardRecord | None:
     """The patient's card, if they have one."""
     return db.session.execute(db.select(HealthCardRecord).where(
         HealthCardRecord.patient_id == patient_id)).scalar_one_or_none()
+
+
+def patient_of_card(health_card_id: str) -> Patient | None:
+    """Who a scanned card belongs to among the patients listed by some user (the newest, should two
+    users have added the same person)."""
+    return db.session.execute(db.select(Patient).join(HealthCardRecord, HealthCardRecord.patient_id == Patient.id)
+                              .where(HealthCardRecord.health_card_id == health_card_id,
+                                     HealthCardRecord.status == "active", Patient.active == 1)
+                              .order_by(HealthCardRecord.id.desc()).limit(1)).scalar_one_or_none()
 
 
 def apply(user_id: int, patient_id: int, wechat_code: str = "") -> tuple[HealthCardRecord, bool]:
@@ -94,7 +105,11 @@ def apply(user_id: int, patient_id: int, wechat_code: str = "") -> tuple[HealthC
     card = HealthCardRecord(user_id=user_id, patient_id=patient.id, health_card_id=registered.health_card_id,
                             phid=registered.phid, qr_code_enc=_cipher().encrypt(registered.qr_code_text, _QR_CONTEXT))
     db.session.add(card)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same application sent twice at once: the other one stored the card
+        db.session.rollback()
+        return card_of_patient(patient.id), False
     return card, True
 
 
@@ -124,15 +139,18 @@ def qr_png(text: str) -> str:
 # -- usage reports ---------------------------------------------------------------------------------
 
 
-def report_use(patient_id: int, scene: Scene, channel: CardChannel, key: str, department: str = "",
-               qr_code_text: str | None = None) -> None:
-    """Queue a usage report for a patient's card in the caller's transaction (nothing when they have none)."""
+def report_use(patient_id: int, scene: Scene, channel: CardChannel, key: str, department: str = "") -> None:
+    """Queue a usage report for a patient's card in the caller's transaction (nothing when they have none).
+
+    The payload names the card, not its code: the report reads the static code from the card when
+    it is sent, so no code lies in clear in the outbox.
+    """
     card = card_of_patient(patient_id)
     if card is None:
         return
     outbox.enqueue("report_card_use", f"card-use:{key}"[:128], {
         "card_id": card.id, "scene": str(scene), "channel": str(channel), "department": department,
-        "at": clock.now().isoformat(), "scanned": qr_code_text or "", "request_id": _request_id(key)})
+        "at": clock.now().isoformat(), "request_id": _request_id(key)})
 
 
 def payment_channel(payment) -> CardChannel:
@@ -150,7 +168,7 @@ def send_report(payload: dict) -> None:
     """Outbox: send one usage report to the platform (retried with backoff while it is down)."""
     card = db.session.get(HealthCardRecord, payload["card_id"])
     patient = card.patient
-    report = UsageReport(qr_code_text=payload["scanned"] or static_code(card), scene=payload["scene"],
+    report = UsageReport(qr_code_text=static_code(card), scene=payload["scene"],
                          channel=payload["channel"], at=dt.datetime.fromisoformat(payload["at"]),
                          department=payload["department"], name=patient.name,
                          id_number=_cipher().decrypt(patient.id_number_enc, "id_number"),

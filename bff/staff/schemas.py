@@ -31,7 +31,7 @@ class ScanIn(Schema):
 class ScannedPatientOut(Schema):
     name = fields.String()
     gender = fields.String()
-    birthday = fields.Date(allow_none=True)
+    age = fields.Integer(allow_none=True)
     id_number_masked = fields.String()
     phone_masked = fields.String()
     his_patient_id = fields.String(allow_none=True)

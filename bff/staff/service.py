@@ -13,12 +13,17 @@ from bff.crypto import mask_id_number, mask_name, mask_phone
 from bff.errors import AppError
 from bff.extensions import db
 from bff.health_cards import service as health_cards
-from bff.health_cards.models import HealthCardRecord
 from bff.his.port import HisError, HisUnavailable, PatientInfo
 from bff.staff import passwords, tokens
 from bff.staff.models import ROLES, AuditEntry, StaffAccount
 from health_card.codes import CardChannel, Scene
-from health_card.errors import HealthCardUnavailable, QRCodeExpired, QRCodeInvalid, QRCodeOtherHospital
+from health_card.errors import (
+    HealthCardAuthError,
+    HealthCardError,
+    HealthCardUnavailable,
+    QRCodeExpired,
+    QRCodeOtherHospital,
+)
 
 log = logging.getLogger("bff.staff")
 
@@ -152,10 +157,12 @@ def present(account: StaffAccount) -> dict:
 
 
 def audit(staff: StaffAccount, action: str, ip: str, patient_id: int | None = None,
-          his_patient_id: str | None = None, detail: str = "") -> None:
+          his_patient_id: str | None = None, detail: str = "") -> AuditEntry:
     """Write one audit entry in the caller's transaction."""
-    db.session.add(AuditEntry(staff_id=staff.id, action=action, patient_id=patient_id, his_patient_id=his_patient_id,
-                              detail=detail[:255], ip=ip[:64]))
+    entry = AuditEntry(staff_id=staff.id, action=action, patient_id=patient_id, his_patient_id=his_patient_id,
+                       detail=detail[:255], ip=ip[:64])
+    db.session.add(entry)
+    return entry
 
 
 def audit_entries(before: int | None, limit: int, staff_id: int | None = None,
@@ -184,26 +191,27 @@ def _channel(staff: StaffAccount) -> CardChannel:
 def scan(staff: StaffAccount, qr_code_text: str, scene: str, ip: str) -> dict:
     """Verify a patient's code with the platform; the patient (masked), today's bookings, pending orders."""
     channel = _channel(staff)
+    qr_code_text = qr_code_text.strip()  # scanners add a newline or a space
     try:
         card = health_cards.client().verify_qr_code(qr_code_text, scene, channel, terminal_id=f"staff-{staff.id}")
-    except (QRCodeExpired, QRCodeInvalid) as error:
+    except (HealthCardUnavailable, HealthCardAuthError) as error:  # ours to fix, not the patient's code
+        if isinstance(error, HealthCardAuthError):  # our credentials or signature: IT must look
+            log.error("health card platform refused our credentials on a scan: %s", type(error).__name__)
+        raise AppError("HEALTH_CARD_UNAVAILABLE", 503, "健康卡平台暂时无法连接，请稍后再试或核验身份证件") from error
+    except HealthCardError as error:  # expired, tampered, another hospital's, or a code the platform rejects
         audit(staff, "scan_refused", ip, detail=f"{error.code} scene={scene}")
         db.session.commit()
         raise _scan_error(error) from error
-    except HealthCardUnavailable as error:
-        raise AppError("HEALTH_CARD_UNAVAILABLE", 503, "健康卡平台暂时无法连接，请稍后再试或核验身份证件") from error
-    ours = db.session.execute(db.select(HealthCardRecord).where(
-        HealthCardRecord.health_card_id == card.health_card_id)).scalar_one_or_none()
-    patient = ours.patient if ours else None
-    his_patient_id = patient.his_patient_id if patient else _his_patient_of(card)
+    patient = health_cards.patient_of_card(card.health_card_id)
+    his_patient_id = patient.his_patient_id if patient else _his_patient_of(card, staff)
     orders = _pending_orders(his_patient_id)
     answer = {"patient": _patient_view(card, patient, his_patient_id), "appointments": _today(his_patient_id),
               "orders": orders or [], "orders_available": orders is not None}
-    audit(staff, "scan", ip, patient.id if patient else None, his_patient_id,
-          f"scene={scene} card={card.health_card_id[-6:]}")
+    entry = audit(staff, "scan", ip, patient.id if patient else None, his_patient_id,
+                  f"scene={scene} card={card.health_card_id[-6:]}")
     if patient is not None:
-        health_cards.report_use(patient.id, Scene(scene), channel, f"scan:{staff.id}:{qr_code_text}",
-                                qr_code_text=qr_code_text)
+        db.session.flush()  # the entry's id keys the usage report: one report per scan, no code in the key
+        health_cards.report_use(patient.id, Scene(scene), channel, f"scan:{entry.id}")
     db.session.commit()
     return answer
 
@@ -215,8 +223,14 @@ def _scan_error(error: Exception) -> AppError:
     return AppError("QR_INVALID", 422, "无法识别该二维码，请患者出示本院电子健康卡", {"reason": reason})
 
 
-def _his_patient_of(card) -> str | None:
-    """A card issued elsewhere: find (or create, 建档) the patient in the HIS by the card's ID."""
+def _his_patient_of(card, staff: StaffAccount) -> str | None:
+    """A card not issued through us: the patient's HIS record by the card's ID.
+
+    Only a registrar opens a record (建档) for a new patient, as at the window; for a nurse or a
+    doctor a patient the HIS does not know yet shows without HIS data.
+    """
+    if "registrar" not in staff.role_list:
+        return None
     gender = "M" if card.gender in ("男", "1", "M") else "F"
     try:
         return current_app.extensions["his"].find_or_create_patient(PatientInfo(
@@ -230,10 +244,19 @@ def _his_patient_of(card) -> str | None:
 
 
 def _patient_view(card, patient, his_patient_id: str | None) -> dict:
-    return {"name": mask_name(card.name), "gender": card.gender, "birthday": card.birthday,
+    # The age, not the birthday: the masked ID hides exactly the birth date, and the two together
+    # would show the whole number on every counter screen.
+    return {"name": mask_name(card.name), "gender": card.gender, "age": _age(card.birthday),
             "id_number_masked": mask_id_number(card.id_number), "phone_masked": mask_phone(card.phone or ""),
             "his_patient_id": his_patient_id, "patient_id": patient.id if patient else None,
             "health_card_id": card.health_card_id}
+
+
+def _age(birthday: dt.date | None) -> int | None:
+    if birthday is None:
+        return None
+    today = clock.today()
+    return today.year - birthday.year - ((today.month, today.day) < (birthday.month, birthday.day))
 
 
 def _today(his_patient_id: str | None) -> list[dict]:

@@ -123,3 +123,27 @@ def test_a_key_left_in_progress_by_a_dead_worker_is_freed(app, client, alice):
         db.session.commit()
     response = client.post("/api/v1/patients", headers={**alice, "Idempotency-Key": "orphan"}, json=body)
     assert response.status_code == 201
+
+
+def test_kept_answers_are_encrypted_and_purged_after_a_day(app, client, alice):
+    import datetime as dt
+
+    from bff.extensions import db
+    from bff.idempotency import IdempotencyRecord, purge
+    from bff.jobs import run_periodic
+
+    body = {"name": "吴十", "id_type": "01", "id_number": resident_id(38), "phone": "13912345678", "relation": "self"}
+    headers = {**alice, "Idempotency-Key": "add-38"}
+    first = client.post("/api/v1/patients", headers=headers, json=body)
+    with app.app_context():
+        stored = db.session.execute(db.select(IdempotencyRecord.body)).scalar_one()
+        assert "吴" not in stored and "****" not in stored  # not even the masked answer lies in clear
+    assert client.post("/api/v1/patients", headers=headers, json=body).get_json() == first.get_json()
+    run_periodic(app)  # a fresh answer stays
+    assert client.post("/api/v1/patients", headers=headers, json=body).headers["Idempotent-Replayed"] == "true"
+    with app.app_context():
+        db.session.execute(db.update(IdempotencyRecord).values(
+            created_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=25)))
+        db.session.commit()
+        assert purge(dt.timedelta(hours=24)) == 1
+        assert db.session.execute(db.select(db.func.count()).select_from(IdempotencyRecord)).scalar() == 0

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import json
 
 import pytest
 
@@ -125,6 +126,51 @@ def test_expired_tampered_and_other_hospital_codes_are_refused_and_audited(app, 
         assert response.get_json()["error"]["details"]["reason"] == "other_hospital"
     audit = client.get("/api/v1/staff/audit", headers=staff(client, "admin01")).get_json()["items"]
     assert audit[0]["action"] == "scan_refused" and audit[0]["patient_id"] is None
+
+
+def test_a_scan_shows_the_age_not_the_birthday_and_takes_the_code_with_a_scanners_newline(app, client, alice,
+                                                                                          staff, platform):
+    patient = add_patient(client, alice)
+    card = _card(client, alice, patient)
+    code = _dynamic(client, alice, card).get_json()["qr_code_text"]
+    response = client.post("/api/v1/staff/scan", headers=staff(client, "nurse01"),
+                           json={"qr_code_text": f" {code}\r\n"})
+    assert response.status_code == 200, response.get_json()
+    shown = response.get_json()["patient"]
+    # the masked ID hides exactly the birth date: showing it too would give the whole number away
+    assert "birthday" not in shown and isinstance(shown["age"], int)
+    born = patient["birthday"]  # e.g. 1990-03-07
+    assert born not in json.dumps(shown) and born.replace("-", "") not in json.dumps(shown)
+
+
+def test_only_a_registrar_scanning_opens_a_his_record_for_a_card_made_elsewhere(app, client, staff, platform,
+                                                                                memory_his):
+    from health_card import CardHolder
+    from tests.fakes import resident_id
+
+    elsewhere = platform.client("a")  # our hospital's card, but issued by another channel (the official account)
+    issued = elsewhere.register_health_card(CardHolder(name="王五", id_number=resident_id(902), phone="13900000001"))
+
+    def scan(username):
+        code = elsewhere.get_dynamic_qr_code(issued.health_card_id, resident_id(902)).qr_code_text
+        return client.post("/api/v1/staff/scan", headers=staff(client, username), json={"qr_code_text": code})
+
+    known = len(memory_his._s.patients)
+    by_nurse = scan("nurse01").get_json()["patient"]
+    assert by_nurse["his_patient_id"] is None and len(memory_his._s.patients) == known  # a look, no record
+    by_registrar = scan("reg01").get_json()["patient"]
+    assert by_registrar["his_patient_id"] and len(memory_his._s.patients) == known + 1  # 建档 at the window
+
+
+def test_a_removed_patient_takes_their_card_along(app, client, alice, staff, platform):
+    patient = add_patient(client, alice)
+    card = _card(client, alice, patient)
+    code = _dynamic(client, alice, card).get_json()["qr_code_text"]
+    assert client.delete(f"/api/v1/patients/{patient['id']}", headers=alice).status_code == 204
+    assert client.get("/api/v1/health-cards", headers=alice).get_json()["items"] == []
+    assert client.get(f"/api/v1/health-cards/{card['id']}/qrcode", headers=alice).status_code == 404
+    scanned = client.post("/api/v1/staff/scan", headers=staff(client, "nurse01"), json={"qr_code_text": code})
+    assert scanned.status_code == 200 and scanned.get_json()["patient"]["patient_id"] is None
 
 
 def test_usage_reports_reach_the_platform_after_it_was_down(app, client, alice, clock, platform):
