@@ -173,7 +173,8 @@ class DummyGateway(PaymentGateway, FacePayGateway):
                 return trade.refunds[request.out_refund_no]
             if trade.state not in (TradeState.PAID, TradeState.REFUNDED):
                 raise RefundRejected("trade not paid", "TRADE_NOT_PAID")
-            refunded = sum(r.amount for r in trade.refunds.values())
+            refunded = sum(r.amount for r in trade.refunds.values()  # a closed refund gives its amount back
+                           if r.state not in (RefundState.CLOSED, RefundState.FAILED))
             if refunded + request.amount > trade.request.amount:
                 raise RefundRejected("refund exceeds the payment", "REFUND_AMOUNT_EXCEEDED")
             status = RefundStatus(request.out_refund_no, request.out_trade_no, RefundState.PROCESSING,

@@ -11,14 +11,20 @@ from bff import clock, outbox, rows
 from bff.extensions import db
 from bff.payments import orders, records
 from bff.payments.models import Payment, Refund, new_trade_no
-from payments.interface import RefundRequest, RefundState, RefundStatus
+from payments.interface import RefundRejected, RefundRequest, RefundState, RefundStatus
 
 log = logging.getLogger("bff.payments")
 
 
 def request_refund(payment: Payment, amount: int, reason: str) -> Refund | None:
-    """Record the intent to refund and queue it (caller commits, with the decision that needs it)."""
-    open_amount = sum(r.amount for r in payment.refunds if r.status != "failed")
+    """Record the intent to refund and queue it (caller commits, with the decision that needs it).
+
+    The payment is locked and read afresh first: two decisions at once (a cancel and a late
+    duplicate's refund) never ask back more than was paid between them.
+    """
+    payment = records.locked(payment.id)
+    open_amount = db.session.execute(db.select(db.func.coalesce(db.func.sum(Refund.amount), 0)).where(
+        Refund.payment_id == payment.id, Refund.status != "failed")).scalar_one()
     amount = min(amount, payment.amount - open_amount)
     if amount <= 0:
         return None
@@ -41,15 +47,27 @@ def send_refund(payload: dict) -> None:
         return
     payment = refund.payment
     gateway = records.gateways().by_name(payment.gateway)
-    status = gateway.refund(RefundRequest(payment.out_trade_no, refund.out_refund_no, refund.amount, payment.amount,
-                                          refund.reason, records.gateways().notify_url(payment.gateway)))
+    try:
+        status = gateway.refund(RefundRequest(payment.out_trade_no, refund.out_refund_no, refund.amount,
+                                              payment.amount, refund.reason,
+                                              records.gateways().notify_url(payment.gateway)))
+    except RefundRejected as error:
+        # Refused outright (the merchant's balance is short, the trade is too old …): the money is
+        # still owed, so the outbox keeps asking, but a person must look now.
+        db.session.rollback()
+        db.session.execute(db.update(Refund).where(Refund.id == refund.id).values(
+            last_error=f"gateway refused: {error.gateway_code or error.code}"[:255]))
+        db.session.commit()
+        log.error("refund %s refused by %s (%s): needs a person, retried meanwhile", refund.out_refund_no,
+                  payment.gateway, error.gateway_code or error.code, extra={"payment_id": payment.id})
+        raise
     record_refund(refund, status)
-    db.session.commit()
     if refund.status == "processing":
-        # Confirmed later by its notification; this follow-up asks the gateway if none comes.
+        # Confirmed later by its notification; this follow-up, queued in the same commit, asks the
+        # gateway if none comes.
         outbox.enqueue("check_refund", f"check-refund:{refund.id}", {"refund_id": refund.id},
                        delay=dt.timedelta(seconds=current_app.config["REFUND_CHECK_SECONDS"]))
-        db.session.commit()
+    db.session.commit()
 
 
 @outbox.handler("check_refund")
@@ -82,7 +100,9 @@ def record_refund(refund: Refund, status: RefundStatus) -> bool:
             return True
         if status.state != RefundState.SUCCEEDED:
             records.change(Refund, refund, status="failed", refund_id=refund_id,
-                    last_error=f"gateway: {status.gateway_state}"[:255])
+                           last_error=f"gateway {status.state}: {status.gateway_state}"[:255])
+            if status.state == RefundState.CLOSED and _reissue(refund):
+                return True
             log.error("refund %s failed at the gateway (%s): needs a person", refund.out_refund_no,
                       status.gateway_state)
             return True
@@ -101,3 +121,20 @@ def record_refund(refund: Refund, status: RefundStatus) -> bool:
         records.move(payment, "paid")
     log.info("refund %s succeeded: %d fen", refund.out_refund_no, refund.amount, extra={"payment_id": payment.id})
     return True
+
+
+REISSUES = 2  # a refund the gateway closed is asked again this many times under a new number
+
+
+def _reissue(closed: Refund) -> bool:
+    """The gateway closed a refund without paying it: ask again under a new number (bounded)."""
+    closed_before = db.session.execute(db.select(db.func.count()).select_from(Refund).where(
+        Refund.payment_id == closed.payment_id, Refund.status == "failed",
+        Refund.last_error.like(f"gateway {RefundState.CLOSED}:%"))).scalar_one()
+    if closed_before > REISSUES:
+        return False
+    again = request_refund(closed.payment, closed.amount, closed.reason)
+    if again is not None:
+        log.warning("refund %s closed at the gateway: asked again as %s", closed.out_refund_no, again.out_refund_no,
+                    extra={"payment_id": closed.payment_id})
+    return again is not None

@@ -174,6 +174,51 @@ def test_cancelling_a_paid_booking_refunds_it(app, client, alice, clock, memory_
     assert_money_holds(app)
 
 
+def test_a_refund_the_gateway_closes_is_asked_again_until_the_money_is_back(app, client, alice, clock):
+    from payments.interface import RefundState
+
+    appointment, _ = booked(client, alice, clock)
+    payment = start_payment(client, alice, appointment["id"])
+    notify(client, gateway(app).pay(payment["out_trade_no"]))
+    settle(app)
+    client.post(f"/api/v1/appointments/{appointment['id']}/cancel", headers=alice)
+    settle(app)
+    dummy = gateway(app)
+    for out_refund_no in dummy.settle_refunds(RefundState.CLOSED):  # the bank closed it, no money moved
+        assert notify(client, dummy.refund_notification(out_refund_no)).status_code == 204
+    settle(app)
+    shown = _appointment(client, alice, appointment["id"])
+    assert shown["status"] == "cancelled" and [r["status"] for r in shown["payment"]["refunds"]] == [
+        "failed", "processing"]  # asked again under a new number
+    _refund_completes(app, client)
+    shown = _appointment(client, alice, appointment["id"])
+    assert shown["status"] == "refunded" and shown["payment"]["status"] == "refunded"
+    assert _ledger(app) == [("capture", appointment["fee"]), ("refund", -appointment["fee"])]
+    assert_money_holds(app)
+
+
+def test_a_refund_the_gateway_refuses_is_kept_flagged_and_retried(app, client, alice, clock, caplog):
+    from bff.payments.models import Refund
+    from payments.interface import RefundRejected
+
+    appointment, _ = booked(client, alice, clock)
+    payment = start_payment(client, alice, appointment["id"])
+    notify(client, gateway(app).pay(payment["out_trade_no"]))
+    settle(app)
+    dummy = gateway(app)
+    client.post(f"/api/v1/appointments/{appointment['id']}/cancel", headers=alice)
+    dummy.fail_next.append(RefundRejected("merchant balance short", "NOT_ENOUGH"))  # the first ask is refused
+    with caplog.at_level("ERROR", logger="bff.payments"):
+        settle(app)
+    assert any("needs a person" in r.getMessage() for r in caplog.records)
+    with app.app_context():
+        refund = db.session.execute(db.select(Refund)).scalar_one()
+        assert refund.status in ("pending", "processing") and refund.last_error == "gateway refused: NOT_ENOUGH"
+    _refund_completes(app, client)  # the balance was topped up: the retry went through
+    assert _appointment(client, alice, appointment["id"])["status"] == "refunded"
+    assert_money_holds(app)
+
+
 def test_a_refund_confirmed_before_the_late_payment_notification_counts_each_once(app, client, alice, clock):
     from bff.jobs import run_job
     from bff.payments.service import settle_stuck
