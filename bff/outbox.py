@@ -88,8 +88,9 @@ def run_due(limit: int = 50) -> int:
     db.session.rollback()
     finished = 0
     for message_id, seen_lease in due:
-        if _claim(message_id, seen_lease):
-            finished += _run_one(message_id)
+        lease = _claim(message_id, seen_lease)
+        if lease is not None:
+            finished += _run_one(message_id, lease)
     return finished
 
 
@@ -104,16 +105,21 @@ def _lease() -> dt.timedelta:
     return dt.timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
 
 
-def _claim(message_id: int, seen_lease: dt.datetime | None) -> bool:
+def _claim(message_id: int, seen_lease: dt.datetime | None) -> dt.datetime | None:
+    """Take a row for one run; the lease we hold, None when another worker took it first."""
     lease = OutboxMessage.lease_until.is_(None) if seen_lease is None else OutboxMessage.lease_until == seen_lease
+    until = _utcnow() + _lease()
     claimed = db.session.execute(
         db.update(OutboxMessage).where(OutboxMessage.id == message_id, OutboxMessage.status == "pending", lease)
-        .values(lease_until=_utcnow() + _lease(), attempts=OutboxMessage.attempts + 1)).rowcount == 1
+        .values(lease_until=until, attempts=OutboxMessage.attempts + 1)).rowcount == 1
     db.session.commit()
-    return claimed
+    return until if claimed else None
 
 
-def _run_one(message_id: int) -> int:
+def _run_one(message_id: int, lease: dt.datetime) -> int:
+    # Each message reads the rows it needs afresh: the session keeps objects across commits, and a
+    # payment or refund seen by the previous message may have changed since.
+    db.session.expire_all()
     message = db.session.get(OutboxMessage, message_id)
     work = _handlers.get(message.topic)
     try:
@@ -122,22 +128,27 @@ def _run_one(message_id: int) -> int:
         work(json.loads(message.payload))
     except Exception as error:  # any failure: keep the work, try again later
         db.session.rollback()
-        _reschedule(message_id, error)
+        _reschedule(message_id, lease, error)
         return 0
-    db.session.execute(db.update(OutboxMessage).where(OutboxMessage.id == message_id)
-                       .values(status="done", done_at=_utcnow(), lease_until=None, last_error=None))
+    # Only while our lease holds: a run that outlived it leaves the row to the worker that took it over.
+    done = db.session.execute(db.update(OutboxMessage).where(OutboxMessage.id == message_id,
+                                                             OutboxMessage.lease_until == lease)
+                              .values(status="done", done_at=_utcnow(), lease_until=None, last_error=None)).rowcount
     db.session.commit()
-    return 1
+    if done != 1:
+        log.warning("outbox %s %s outlived its lease: another worker runs it again", message.topic, message.key)
+    return done
 
 
-def _reschedule(message_id: int, error: Exception) -> None:
+def _reschedule(message_id: int, lease: dt.datetime, error: Exception) -> None:
     message = db.session.get(OutboxMessage, message_id)
     delay = _backoff(_Attempt(message.attempts))
     reason = f"{type(error).__name__}: {error}"[:255]
     level = logging.WARNING if isinstance(error, (Retry, *_expected_errors())) else logging.ERROR
     log.log(level, "outbox %s %s failed (attempt %d), again in %.0fs: %s", message.topic, message.key,
             message.attempts, delay, reason, exc_info=level == logging.ERROR)
-    db.session.execute(db.update(OutboxMessage).where(OutboxMessage.id == message_id).values(
+    db.session.execute(db.update(OutboxMessage).where(OutboxMessage.id == message_id,
+                                                      OutboxMessage.lease_until == lease).values(
         due_at=_utcnow() + dt.timedelta(seconds=delay), lease_until=None, last_error=reason))
     db.session.commit()
 

@@ -80,3 +80,21 @@ def test_work_claimed_by_another_worker_is_left_to_it_until_its_lease_ends(app):
             lease_until=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)))  # …and died
         db.session.commit()
         assert outbox.run_due() == 1 and calls == [{"n": 1}]
+
+
+@outbox.handler("test_slow")
+def _slow(payload: dict) -> None:
+    """A run that outlives its lease: meanwhile another worker took the row over (a new lease)."""
+    db.session.execute(db.update(outbox.OutboxMessage).where(outbox.OutboxMessage.key == payload["key"]).values(
+        lease_until=dt.datetime.now(dt.UTC) + dt.timedelta(minutes=2)))
+    db.session.commit()
+    calls.append(payload)
+
+
+def test_a_run_that_outlived_its_lease_leaves_the_row_to_the_worker_that_took_over(app):
+    with app.app_context():
+        outbox.enqueue("test_slow", "k-slow", {"key": "k-slow"})
+        db.session.commit()
+        assert outbox.run_due() == 0 and len(calls) == 1
+        row = _row("k-slow")
+        assert row.status == "pending" and row.lease_until > dt.datetime.now(dt.UTC)  # still the other's
