@@ -113,6 +113,7 @@ def _load() -> dict:
         "BILL_PAY_MINUTES": _int("BILL_PAY_MINUTES", 30),
         "STUCK_PAYMENT_SECONDS": _int("STUCK_PAYMENT_SECONDS", 120),
         "RECONCILE_DIR": _env("RECONCILE_DIR", os.path.abspath("var/reconciliation")),
+        "RECONCILE_AFTER_HOUR": _int("RECONCILE_AFTER_HOUR", 10),  # hospital time; the bills come in the morning
         # Electronic health card platform
         "HEALTH_CARD_API_BASE": _env("HEALTH_CARD_API_BASE", "http://127.0.0.1:8105"),
         "HEALTH_CARD_APP_ID": _env("HEALTH_CARD_APP_ID", "hc-sandbox-appid"),

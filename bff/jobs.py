@@ -50,6 +50,7 @@ def periodic_jobs(app) -> dict:
     """The periodic jobs by name: what the in-process thread and Celery beat both run."""
     from bff import idempotency
     from bff.appointments.service import expire_holds, recover_pending
+    from bff.payments import reconcile as reconciliation
     from bff.payments.service import settle_stuck
 
     return {
@@ -58,6 +59,7 @@ def periodic_jobs(app) -> dict:
         "settle_stuck_payments": lambda: settle_stuck(dt.timedelta(seconds=app.config["STUCK_PAYMENT_SECONDS"])),
         "purge_idempotency": _at_most_hourly("purge_idempotency", lambda: idempotency.purge(
             dt.timedelta(hours=app.config["IDEMPOTENCY_KEEP_HOURS"]))),
+        "reconcile_yesterday": _at_most_hourly("reconcile_yesterday", reconciliation.run_daily),
     }
 
 

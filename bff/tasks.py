@@ -34,7 +34,6 @@ def init_celery(app) -> Celery:
             "outbox": {"task": "yiqiao.outbox", "schedule": OUTBOX_EVERY_SECONDS},
             **{f"job-{name}": {"task": "yiqiao.job", "schedule": PERIODIC_EVERY_SECONDS, "args": (name,)}
                for name in jobs.periodic_jobs(app)},
-            "reconcile-yesterday": {"task": "yiqiao.reconcile", "schedule": 3600.0},
         })
 
     class AppTask(Task):
@@ -71,7 +70,7 @@ def run_periodic_job(name: str) -> None:
 
 @celery.task(name="yiqiao.reconcile")
 def reconcile(date: str | None = None) -> None:
-    """Reconcile a day (default: yesterday, once its report is not written yet)."""
+    """Reconcile a day on demand (beat runs yesterday's as the periodic job `reconcile_yesterday`)."""
     from bff.payments import reconcile as reconciliation
 
     app = celery.flask_app

@@ -8,7 +8,8 @@ Pure functions over plain records, so the rules are testable without any server:
   (``his_unknown_trade``, ``his_amount_mismatch``), and every refund the HIS recorded is one we
   asked for (``his_refund_not_asked``);
 * every payment we captured ended as a HIS record or a refund (``unsettled``): the money
-  invariant, captured = confirmed + refunded.
+  invariant, captured = confirmed + refunded; a refund decided but not yet confirmed back by
+  the time of the report is named too (``refund_pending``).
 
 A face-pay trade the gateway took and gave back in full (a reverse, 撤销, after the payer
 confirmed at the last moment) is a pair of lines that nets to zero: when we never captured that
@@ -59,6 +60,7 @@ class CapturedPayment:
     amount: int
     fulfilled: bool  # confirmed in the HIS by us
     refund_asked: int  # fen we decided to refund (intent, whatever the gateway says yet)
+    refunded: int  # fen the gateway confirmed refunded, by the time of the report
 
 
 @dataclass(frozen=True)
@@ -201,9 +203,14 @@ def _unsettled(captured: list[CapturedPayment], his: list[HisRecord]) -> list[Ro
     rows = []
     for c in captured:
         confirmed = c.fulfilled or c.out_trade_no in in_his
-        if not confirmed and c.refund_asked < c.amount:
+        if confirmed:
+            continue
+        if c.refund_asked < c.amount:
             rows.append(Row("unsettled", "payment", "", c.out_trade_no, ledger_amount=c.amount,
                             note=f"captured, neither confirmed in the HIS nor refunded ({c.refund_asked} fen asked)"))
+        elif c.refunded < c.amount:  # decided, not yet back with the payer: finance follows it up
+            rows.append(Row("refund_pending", "payment", "", c.out_trade_no, ledger_amount=c.amount,
+                            note=f"refund asked, {c.refunded} of {c.amount} fen confirmed back so far"))
     return rows
 
 

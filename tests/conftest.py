@@ -69,7 +69,7 @@ def make_app(tmp_path, his, clock):
 
     def build(health_card=None, **overrides):
         config = {**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/bff-{next(_ids)}.sqlite3",
-                  **overrides}
+                  "RECONCILE_DIR": str(tmp_path / "reconciliation"), **overrides}
         app = create_app(config, his=his, wx_login=FakeWxLogin(), clock=clock, health_card=health_card)
         with app.app_context():
             upgrade(directory="migrations")

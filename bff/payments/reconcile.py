@@ -52,7 +52,7 @@ def captured_for(ledger: list[LedgerMovement], his: list[HisRecord]) -> list[Cap
     payments = db.session.execute(db.select(Payment).where(Payment.out_trade_no.in_(trade_nos),
                                                            Payment.paid_at.is_not(None))).scalars()
     return [CapturedPayment(p.out_trade_no, p.amount, orders.of(p.order_type).fulfilled(p),
-                            sum(r.amount for r in p.refunds if r.status != "failed")) for p in payments]
+                            sum(r.amount for r in p.refunds if r.status != "failed"), p.refunded) for p in payments]
 
 
 def bills_of(date: dt.date) -> list:
@@ -97,8 +97,17 @@ def run(date: dt.date, directory: str | None = None) -> tuple[Report, str]:
 
 
 def run_daily(date: dt.date | None = None) -> Report | None:
-    """Yesterday's reconciliation, once: skipped when its report was written already."""
-    date = date or clock.today() - dt.timedelta(days=1)
+    """Yesterday's reconciliation, once: skipped when its report was written already.
+
+    Not before RECONCILE_AFTER_HOUR (hospital time): the gateways publish a day's bill the next
+    morning (WeChat Pay from 10:00), and a report made from a bill not yet there would be all
+    differences, written once and never made again.
+    """
+    if date is None:
+        now = clock.now().astimezone(HOSPITAL_TZ)
+        if now.hour < current_app.config["RECONCILE_AFTER_HOUR"]:
+            return None
+        date = now.date() - dt.timedelta(days=1)
     folder = os.path.join(current_app.config["RECONCILE_DIR"], date.isoformat())
     if os.path.exists(os.path.join(folder, "summary.txt")):
         return None

@@ -76,3 +76,20 @@ def test_a_planted_difference_exits_non_zero_and_is_named(app, client, clock):
     result = app.test_cli_runner().invoke(args=["payments", "reconcile", "--date", clock().date().isoformat()])
     assert result.exit_code == 1
     assert "missing_at_gateway" in result.output and "YR-PLANTED" in result.output
+
+
+def test_the_daily_job_waits_for_the_morning_bills_then_reconciles_yesterday_once(app, client, clock, tmp_path):
+    import datetime as dt
+
+    from bff.payments.reconcile import run_daily
+
+    _paid_booking(app, client, login(client, "alice"), clock)
+    day = clock().date()
+    folder = tmp_path / "reconciliation" / day.isoformat()
+    clock.set(clock().replace(hour=1) + dt.timedelta(days=1))  # past midnight: the bill is not there yet
+    with app.app_context():
+        assert run_daily() is None and not folder.exists()
+        clock.set(clock().replace(hour=10, minute=5))
+        report = run_daily()
+        assert report is not None and report.ok and report.date == day and (folder / "summary.txt").exists()
+        assert run_daily() is None  # once a day

@@ -19,7 +19,7 @@ def test_a_whole_day_matches():
               LedgerMovement(BillKind.PAYMENT, "wechatpay_v3", "YQ2", 5000, AT),
               LedgerMovement(BillKind.REFUND, "wechatpay_v3", "YQ2", 5000, AT, "YR2")]
     his = [HisRecord("YQ1", 2500, "registration", "GH1", AT)]
-    captured = [CapturedPayment("YQ1", 2500, True, 0), CapturedPayment("YQ2", 5000, False, 5000)]
+    captured = [CapturedPayment("YQ1", 2500, True, 0, 0), CapturedPayment("YQ2", 5000, False, 5000, 5000)]
     report = reconcile(DAY, bill, ledger, his, captured)
     assert report.ok and len(report.rows) == 4
 
@@ -29,10 +29,11 @@ def test_each_kind_of_difference_is_named():
     ledger = [LedgerMovement(BillKind.PAYMENT, "wechatpay_v3", "YQ1", 2400, AT),
               LedgerMovement(BillKind.PAYMENT, "wechatpay_v3", "YQ4", 700, AT)]
     his = [HisRecord("YQ9", 300, "bills", "JS9", AT)]
-    captured = [CapturedPayment("YQ1", 2400, False, 0), CapturedPayment("YQ4", 700, True, 0)]
+    captured = [CapturedPayment("YQ1", 2400, False, 0, 0), CapturedPayment("YQ4", 700, True, 0, 0),
+                CapturedPayment("YQ6", 900, False, 900, 0)]
     statuses = sorted(r.status for r in reconcile(DAY, bill, ledger, his, captured).differences)
     assert statuses == ["amount_mismatch", "his_unknown_trade", "missing_at_gateway", "missing_in_ledger",
-                        "unsettled"]
+                        "refund_pending", "unsettled"]
 
 
 def test_a_face_trade_reversed_at_the_gateway_is_a_matched_pair_only_when_we_know_it_reversed():
