@@ -67,7 +67,14 @@ def _reverse_later(payment: Payment) -> None:
     The payment no longer counts as the order's live one (the patient may pay again at once), and
     the stuck-payment job leaves it alone: a 'paid' it might read would be undone by the reverse.
     """
-    records.change(Payment, payment, failure_code=cashier.REVERSING, live=None)
+    try:
+        records.change(Payment, payment, failure_code=cashier.REVERSING, live=None)
+    except records.StatusChanged:  # the stuck-payment job recorded it at this very moment
+        db.session.rollback()
+        db.session.refresh(payment)
+        log.error("face payment %s: reverse not confirmed while it was recorded %s: needs a person",
+                  payment.out_trade_no, payment.status)
+        return
     outbox.enqueue("reverse_face_trade", f"reverse:{payment.id}", {"payment_id": payment.id})
     db.session.commit()
     outbox.kick()

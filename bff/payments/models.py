@@ -21,7 +21,6 @@ PAYMENT_TRANSITIONS = {
     "paid": {"refunding"},
     "refunding": {"refunded", "paid"},  # back to paid when a partial refund left money
 }
-LIVE = ("pending", "paid", "refunding")  # at most one per order
 
 
 def _utcnow() -> dt.datetime:

@@ -59,7 +59,3 @@ def of(name: str) -> OrderType:
     """The registered order type; KeyError for an unknown one."""
     return _types[name]
 
-
-def names() -> tuple[str, ...]:
-    """Every payable order type."""
-    return tuple(_types)
