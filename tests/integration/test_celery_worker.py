@@ -71,3 +71,22 @@ def test_a_celery_worker_on_redis_runs_the_outbox(app, client, platform, worker,
     with app.app_context():
         assert outbox.pending_count() == 0
         db.session.remove()
+
+
+def test_the_worker_keeps_our_json_logs_with_personal_data_masked(make_app):
+    import logging
+
+    from bff import logs
+
+    celery = make_app(CELERY_BROKER_URL=REDIS_URL).extensions["celery"]
+    root = logging.getLogger()
+    before, level = list(root.handlers), root.level
+    try:
+        logs.configure("WARNING")  # as the worker's app does
+        ours = list(root.handlers)
+        celery.log.setup(loglevel="WARNING")  # what `celery worker` does when it starts
+        assert root.handlers == ours and isinstance(ours[0].formatter, logs.JsonLineFormatter)
+    finally:
+        logs._stop_writer()
+        root.handlers[:] = before
+        root.setLevel(level)
