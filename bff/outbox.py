@@ -71,6 +71,12 @@ def enqueue(topic: str, key: str, payload: dict | None = None, delay: dt.timedel
                      status="pending", attempts=0, due_at=now + (delay or dt.timedelta()), created_at=now)
 
 
+def discard(key: str) -> None:
+    """In the current transaction: the work queued under key is not needed any more."""
+    db.session.execute(db.update(OutboxMessage).where(OutboxMessage.key == key, OutboxMessage.status == "pending")
+                       .values(status="done", done_at=_utcnow(), last_error="discarded"))
+
+
 def kick() -> None:
     """After a commit that queued work: ask the worker to look now rather than at its next tick."""
     wake = current_app.extensions.get("outbox_wake")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import secrets
 
 from flask import current_app, g
 from sqlalchemy.exc import IntegrityError
@@ -23,6 +24,7 @@ from bff.extensions import db
 from bff.health_cards import service as health_cards
 from bff.his import port
 from bff.his.port import HisError, HisRejected, HisUnavailable
+from bff.jobs import recovery_age
 from bff.patients import service as patients
 from bff.payments import refunds
 from bff.payments import service as cashier
@@ -285,19 +287,60 @@ def cancel(user_id: int, appointment_id: str) -> Appointment:
         raise AppError("CANCEL_TOO_LATE", 409, "已超过可取消时间，请到医院窗口办理",
                        {"cutoff": cutoff.isoformat()})
     payment = _stop_payment(appointment)
-    _cancel_in_his(appointment)
+    guard = _guard_cancellation(appointment)
     try:
-        state.move(appointment, "cancelled", "cancelled by patient")
+        _cancel_in_his(appointment)
+    except AppError:  # the HIS said no: nothing to finish (no answer at all leaves the guard to ask it)
+        if guard:
+            outbox.discard(guard)
+            db.session.commit()
+        raise
+    if not _record_cancellation(appointment, payment, "cancelled by patient", guard):
+        return get_for(user_id, appointment_id)
+    return appointment
+
+
+def _guard_cancellation(appointment: Appointment) -> str | None:
+    """Before the HIS lets a registration go: queue (and commit) the work that finishes our side
+    should this process die between the HIS's cancellation and our commit. Answers its key."""
+    if appointment.status != "confirmed":  # an unpaid hold lapses by itself (expire_holds)
+        return None
+    key = f"cancel-guard:{appointment.id}:{secrets.token_hex(4)}"
+    outbox.enqueue("finish_cancel", key, {"appointment_id": appointment.id},
+                   delay=recovery_age(current_app.config))
+    db.session.commit()
+    return key
+
+
+def _record_cancellation(appointment: Appointment, payment, reason: str, guard: str | None) -> bool:
+    """The HIS has let the registration go: cancelled, with the refund intent, in one commit."""
+    try:
+        state.move(appointment, "cancelled", reason)
     except state.TransitionLost:
         db.session.rollback()
-        return get_for(user_id, appointment_id)
+        return False
     if payment is not None and payment.status in ("paid", "refunding"):
-        # The HIS has let the registration go: the refund intent is recorded with the cancellation.
         refunds.request_refund(payment, payment.amount, "患者取消预约退款")
+    if guard:
+        outbox.discard(guard)
     db.session.commit()
     outbox.kick()
     _his_invalidate(appointment.schedule_id)
-    return appointment
+    return True
+
+
+@outbox.handler("finish_cancel")
+def finish_cancel(payload: dict) -> None:
+    """Outbox: a cancellation cut short after the HIS's side; the HIS says whether it happened."""
+    appointment = db.session.get(Appointment, payload["appointment_id"])
+    if appointment is None or appointment.status != "confirmed":
+        return
+    registration = _his().query_registration(appointment.request_id)
+    if registration is None or registration.status != "cancelled":
+        return  # the HIS kept the registration: so do we
+    log.warning("appointment %s: cancelled in the HIS, finishing ours after an interruption", appointment.id)
+    _record_cancellation(appointment, cashier.live_payment("appointment", appointment.id),
+                         "cancelled by patient (finished after an interruption)", None)
 
 
 def _stop_payment(appointment: Appointment):

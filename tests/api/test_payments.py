@@ -174,6 +174,48 @@ def test_cancelling_a_paid_booking_refunds_it(app, client, alice, clock, memory_
     assert_money_holds(app)
 
 
+def test_a_cancellation_cut_short_after_the_his_let_go_is_finished_and_refunded(app, client, alice, clock,
+                                                                                 memory_his, monkeypatch):
+    from bff.appointments import state
+
+    appointment, _ = booked(client, alice, clock)
+    payment = start_payment(client, alice, appointment["id"])
+    notify(client, gateway(app).pay(payment["out_trade_no"]))
+    settle(app)
+    real_move = state.move
+
+    def dies_after_the_his(row, to_status, *args, **kwargs):
+        if to_status == "cancelled":
+            raise SystemExit("the BFF process was killed")  # after the HIS cancelled, before our commit
+        return real_move(row, to_status, *args, **kwargs)
+
+    monkeypatch.setattr(state, "move", dies_after_the_his)
+    with pytest.raises(SystemExit):
+        client.post(f"/api/v1/appointments/{appointment['id']}/cancel", headers=alice)
+    monkeypatch.setattr(state, "move", real_move)
+    assert memory_his.live_registrations == 0  # the HIS let it go…
+    assert _appointment(client, alice, appointment["id"])["status"] == "confirmed"  # …we had not yet
+    settle(app)  # after the restart, the guard queued before the HIS call finishes our side
+    assert _appointment(client, alice, appointment["id"])["status"] == "cancelled"
+    _refund_completes(app, client)
+    assert _appointment(client, alice, appointment["id"])["status"] == "refunded"
+    assert_money_holds(app)
+
+
+def test_a_cancellation_the_his_never_received_leaves_the_booking_as_it_was(app, client, alice, clock,
+                                                                             memory_his):
+    appointment, _ = booked(client, alice, clock)
+    payment = start_payment(client, alice, appointment["id"])
+    notify(client, gateway(app).pay(payment["out_trade_no"]))
+    settle(app)
+    memory_his.fail_next("cancel_registration")  # no answer: did the HIS cancel? the guard asks it later
+    assert client.post(f"/api/v1/appointments/{appointment['id']}/cancel", headers=alice).status_code == 503
+    settle(app)
+    assert _appointment(client, alice, appointment["id"])["status"] == "confirmed"
+    assert memory_his.live_registrations == 1
+    assert_money_holds(app)
+
+
 def test_a_refund_the_gateway_closes_is_asked_again_until_the_money_is_back(app, client, alice, clock):
     from payments.interface import RefundState
 
