@@ -57,7 +57,16 @@ def _find(key: str):
     # A single read outside the request's transaction: under a release rush most requests end
     # right after it, and an autocommit read spares them the BEGIN and the ROLLBACK round trips.
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        return connection.execute(_FIND, {"user_id": g.user_id, "key": key}).first()
+        return connection.execute(_FIND, {"user_id": _owner(), "key": key}).first()
+
+
+def _owner() -> int:
+    """Whose keys these are: the patient's user id; 0 for kiosks, whose keys carry the device's id."""
+    return g.user_id if "kiosk_id" not in g else 0
+
+
+def _scoped(key: str) -> str:
+    return f"kiosk:{g.kiosk_id}:{key}" if "kiosk_id" in g else key
 
 
 def _abandoned(earlier) -> bool:
@@ -84,7 +93,7 @@ def _claim(key: str, fingerprint: str) -> int | None:
     """Insert the key as in progress; None when another request holds it already."""
     try:
         record_id = db.session.execute(_table.insert().values(
-            user_id=g.user_id, key=key, fingerprint=fingerprint,
+            user_id=_owner(), key=key, fingerprint=fingerprint,
             created_at=dt.datetime.now(dt.UTC)).returning(_table.c.id)).scalar_one()
         db.session.commit()
         return record_id
@@ -133,8 +142,9 @@ def idempotent(precheck=None):
             key = request.headers.get("Idempotency-Key", "").strip()
             if not key:
                 return view(*args, **kwargs)
+            key = _scoped(key)
             if len(key) > 128:
-                raise AppError("BAD_REQUEST", 400, "Idempotency-Key 过长（最多128个字符）")
+                raise AppError("BAD_REQUEST", 400, "Idempotency-Key 过长（最多128个字符，自助机64个）")
             fingerprint = _fingerprint(args, kwargs)
             earlier = _find(key)
             if earlier is not None and not _abandoned(earlier):

@@ -4,6 +4,7 @@ from flask_smorest import Blueprint
 
 from bff.errors import AppError
 from bff.extensions import db
+from bff.idempotency import idempotent
 from bff.kiosk import schemas
 from bff.kiosk import service as kiosk_service
 from bff.kiosk.auth import kiosk_required
@@ -53,9 +54,14 @@ def face_authinfo(body):
 @blp.route("/facepay", methods=["POST"])
 @kiosk_required
 @blp.arguments(schemas.FacePayIn)
+@idempotent()
 @blp.response(201, schemas.KioskPaymentOut)
 def face_pay(body):
-    """Pay an order by face: paid, or a clear decline code (402) with the trade reversed."""
+    """Pay an order by face: paid, or a clear decline code (402) with the trade reversed.
+
+    A kiosk that lost the answer signs the request again (a signature is accepted once) with the
+    same Idempotency-Key: it gets the first answer, and the face is never charged twice.
+    """
     payment = kiosk_service.pay_by_face(g.kiosk_id, body["channel"], body["auth_code"], body["order_type"],
                                   body["order_id"], request.remote_addr or "127.0.0.1")
     return present(payment)

@@ -176,3 +176,29 @@ def test_the_app_cannot_close_a_face_payment_being_charged(app, client, alice, c
     assert response.status_code == 409 and response.get_json()["error"]["code"] == "PAYMENT_IN_PROGRESS"
     assert "自助机" in response.get_json()["error"]["message"]
     assert_money_holds(app)
+
+
+def test_a_kiosk_that_lost_the_answer_gets_it_again_and_the_face_is_charged_once(app, client, alice, bob, clock,
+                                                                                kiosk):
+    from bff.payments.models import Payment
+
+    appointment, _ = booked(client, alice, clock)
+    body = {"channel": "wechat", "auth_code": "face-ok", "order_type": "appointment", "order_id": appointment["id"]}
+
+    def attempt(key, stamp):  # each try signed afresh: a signature is accepted once
+        request = signed(kiosk, "/api/v1/kiosk/facepay", body, stamp=stamp)
+        request["headers"]["Idempotency-Key"] = key
+        return client.post("/api/v1/kiosk/facepay", **request)
+
+    now = int(time.time())
+    first = attempt("slip-0001", str(now))
+    again = attempt("slip-0001", str(now + 1))
+    assert first.status_code == again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.get_json()["id"] == first.get_json()["id"] and again.get_json()["status"] == "paid"
+    with app.app_context():
+        assert db.session.execute(db.select(db.func.count()).select_from(Payment)).scalar() == 1
+    # a patient using the same key string is someone else's key, not the kiosk's answer
+    other, _ = booked(client, bob, clock)
+    mine = client.post("/api/v1/payments", headers={**bob, "Idempotency-Key": "slip-0001"},
+                       json={"order_type": "appointment", "order_id": other["id"], "channel": "wechat"})
+    assert mine.status_code == 201 and "Idempotent-Replayed" not in mine.headers
