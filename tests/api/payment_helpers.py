@@ -32,6 +32,15 @@ def start_payment(client, headers, appointment_id: str, channel: str = "wechat",
     return response.get_json()
 
 
+def paid_booking(app, client, headers, clock, days: int = 1):
+    """A booking paid through the gateway and settled by the outbox: (appointment JSON, payment JSON)."""
+    appointment, _ = booked(client, headers, clock, days)
+    payment = start_payment(client, headers, appointment["id"])
+    notify(client, gateway(app).pay(payment["out_trade_no"]))
+    settle(app)
+    return appointment, payment
+
+
 def notify(client, body: bytes, channel: str = "wechatpay"):
     """Deliver a gateway notification to the BFF."""
     return client.post(f"/notify/{channel}", data=body, content_type="application/json")

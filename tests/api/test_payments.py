@@ -13,6 +13,7 @@ from tests.api.payment_helpers import (
     booked,
     gateway,
     notify,
+    paid_booking,
     settle,
     start_payment,
 )
@@ -161,10 +162,7 @@ def _refund_completes(app, client):
 
 
 def test_cancelling_a_paid_booking_refunds_it(app, client, alice, clock, memory_his):
-    appointment, _ = booked(client, alice, clock)
-    payment = start_payment(client, alice, appointment["id"])
-    notify(client, gateway(app).pay(payment["out_trade_no"]))
-    settle(app)
+    appointment, _ = paid_booking(app, client, alice, clock)
     cancelled = client.post(f"/api/v1/appointments/{appointment['id']}/cancel", headers=alice).get_json()
     assert cancelled["status"] == "cancelled" and memory_his.live_registrations == 0
     settle(app)
@@ -178,10 +176,7 @@ def test_a_cancellation_cut_short_after_the_his_let_go_is_finished_and_refunded(
                                                                                  memory_his, monkeypatch):
     from bff.appointments import state
 
-    appointment, _ = booked(client, alice, clock)
-    payment = start_payment(client, alice, appointment["id"])
-    notify(client, gateway(app).pay(payment["out_trade_no"]))
-    settle(app)
+    appointment, _ = paid_booking(app, client, alice, clock)
     real_move = state.move
 
     def dies_after_the_his(row, to_status, *args, **kwargs):
@@ -204,10 +199,7 @@ def test_a_cancellation_cut_short_after_the_his_let_go_is_finished_and_refunded(
 
 def test_a_cancellation_the_his_never_received_leaves_the_booking_as_it_was(app, client, alice, clock,
                                                                              memory_his):
-    appointment, _ = booked(client, alice, clock)
-    payment = start_payment(client, alice, appointment["id"])
-    notify(client, gateway(app).pay(payment["out_trade_no"]))
-    settle(app)
+    appointment, _ = paid_booking(app, client, alice, clock)
     memory_his.fail_next("cancel_registration")  # no answer: did the HIS cancel? the guard asks it later
     assert client.post(f"/api/v1/appointments/{appointment['id']}/cancel", headers=alice).status_code == 503
     settle(app)
@@ -219,10 +211,7 @@ def test_a_cancellation_the_his_never_received_leaves_the_booking_as_it_was(app,
 def test_a_refund_the_gateway_closes_is_asked_again_until_the_money_is_back(app, client, alice, clock):
     from payments.interface import RefundState
 
-    appointment, _ = booked(client, alice, clock)
-    payment = start_payment(client, alice, appointment["id"])
-    notify(client, gateway(app).pay(payment["out_trade_no"]))
-    settle(app)
+    appointment, _ = paid_booking(app, client, alice, clock)
     client.post(f"/api/v1/appointments/{appointment['id']}/cancel", headers=alice)
     settle(app)
     dummy = gateway(app)
@@ -243,10 +232,7 @@ def test_a_refund_the_gateway_refuses_is_kept_flagged_and_retried(app, client, a
     from bff.payments.models import Refund
     from payments.interface import RefundRejected
 
-    appointment, _ = booked(client, alice, clock)
-    payment = start_payment(client, alice, appointment["id"])
-    notify(client, gateway(app).pay(payment["out_trade_no"]))
-    settle(app)
+    appointment, _ = paid_booking(app, client, alice, clock)
     dummy = gateway(app)
     client.post(f"/api/v1/appointments/{appointment['id']}/cancel", headers=alice)
     dummy.fail_next.append(RefundRejected("merchant balance short", "NOT_ENOUGH"))  # the first ask is refused

@@ -4,21 +4,21 @@ from __future__ import annotations
 import pytest
 
 from bff.extensions import db
-from tests.api.payment_helpers import assert_money_holds, booked, gateway, notify, settle, start_payment
+from tests.api.payment_helpers import (
+    assert_money_holds,
+    booked,
+    gateway,
+    notify,
+    paid_booking,
+    settle,
+    start_payment,
+)
 from tests.conftest import login
 
 
 @pytest.fixture
 def app(make_app, tmp_path):
     return make_app(PAYMENT_MODE="online", RECONCILE_DIR=str(tmp_path / "reconciliation"))
-
-
-def _paid_booking(app, client, headers, clock, days=1):
-    appointment, _ = booked(client, headers, clock, days)
-    payment = start_payment(client, headers, appointment["id"])
-    notify(client, gateway(app).pay(payment["out_trade_no"]))
-    settle(app)
-    return appointment, payment
 
 
 def _refunds_done(app, client):
@@ -31,8 +31,8 @@ def _refunds_done(app, client):
 def _a_day_of_business(app, client, clock):
     """A kept booking, one cancelled and refunded, one the HIS refused (refunded automatically)."""
     alice, bob, carol = (login(client, n) for n in ("alice", "bob", "carol"))
-    _paid_booking(app, client, alice, clock)
-    cancelled, _ = _paid_booking(app, client, bob, clock, days=2)
+    paid_booking(app, client, alice, clock)
+    cancelled, _ = paid_booking(app, client, bob, clock, days=2)
     client.post(f"/api/v1/appointments/{cancelled['id']}/cancel", headers=bob)
     refused, _ = booked(client, carol, clock, days=3)
     payment = start_payment(client, carol, refused["id"])
@@ -83,7 +83,7 @@ def test_the_daily_job_waits_for_the_morning_bills_then_reconciles_yesterday_onc
 
     from bff.payments.reconcile import run_daily
 
-    _paid_booking(app, client, login(client, "alice"), clock)
+    paid_booking(app, client, login(client, "alice"), clock)
     day = clock().date()
     folder = tmp_path / "reconciliation" / day.isoformat()
     clock.set(clock().replace(hour=1) + dt.timedelta(days=1))  # past midnight: the bill is not there yet
