@@ -7,6 +7,7 @@ rules are in :mod:`payments.reconcile`; here we collect, write `reconciliation.c
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import logging
 import os
 
@@ -86,14 +87,19 @@ def run(date: dt.date, directory: str | None = None) -> tuple[Report, str]:
     report = reconcile(date, bill, ledger, his, captured_for(ledger, his), reversed_face_trades(bill))
     folder = os.path.join(directory or current_app.config["RECONCILE_DIR"], date.isoformat())
     os.makedirs(folder, exist_ok=True)
-    with open(os.path.join(folder, "reconciliation.csv"), "w", encoding="utf-8-sig", newline="") as fh:
-        fh.write(report.csv())
-    with open(os.path.join(folder, "summary.txt"), "w", encoding="utf-8") as fh:
-        fh.write(report.summary())
+    _write(os.path.join(folder, "reconciliation.csv"), report.csv(), "utf-8-sig")
+    _write(os.path.join(folder, "summary.txt"), report.summary(), "utf-8")  # last: it marks the day done
     level = logging.INFO if report.ok else logging.ERROR
     log.log(level, "reconciliation %s: %d rows, %d differences", date, len(report.rows), len(report.differences),
             extra={"date": date.isoformat(), "differences": len(report.differences)})
     return report, folder
+
+
+def _write(path: str, text: str, encoding: str) -> None:
+    """Whole or not at all: a reader (or a crash) never sees half a report."""
+    with open(path + ".tmp", "w", encoding=encoding, newline="") as fh:
+        fh.write(text)
+    os.replace(path + ".tmp", path)
 
 
 def run_daily(date: dt.date | None = None) -> Report | None:
@@ -109,6 +115,12 @@ def run_daily(date: dt.date | None = None) -> Report | None:
             return None
         date = now.date() - dt.timedelta(days=1)
     folder = os.path.join(current_app.config["RECONCILE_DIR"], date.isoformat())
-    if os.path.exists(os.path.join(folder, "summary.txt")):
-        return None
-    return run(date)[0]
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, ".lock"), "w") as lock:
+        try:  # every BFF worker runs the periodic jobs: one of them reconciles, the others go on
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return None
+        if os.path.exists(os.path.join(folder, "summary.txt")):
+            return None
+        return run(date)[0]

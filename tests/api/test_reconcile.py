@@ -80,6 +80,7 @@ def test_a_planted_difference_exits_non_zero_and_is_named(app, client, clock):
 
 def test_the_daily_job_waits_for_the_morning_bills_then_reconciles_yesterday_once(app, client, clock, tmp_path):
     import datetime as dt
+    import fcntl
 
     from bff.payments.reconcile import run_daily
 
@@ -90,6 +91,10 @@ def test_the_daily_job_waits_for_the_morning_bills_then_reconciles_yesterday_onc
     with app.app_context():
         assert run_daily() is None and not folder.exists()
         clock.set(clock().replace(hour=10, minute=5))
+        folder.mkdir(parents=True)
+        with open(folder / ".lock", "w") as other_worker:  # another BFF worker is reconciling the day
+            fcntl.flock(other_worker, fcntl.LOCK_EX)
+            assert run_daily() is None and not (folder / "summary.txt").exists()
         report = run_daily()
         assert report is not None and report.ok and report.date == day and (folder / "summary.txt").exists()
         assert run_daily() is None  # once a day
