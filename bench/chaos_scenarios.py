@@ -101,7 +101,8 @@ def _bills_order(ctx: Ctx, s: Scenario) -> dict | None:
 
 
 def _lapse(ctx: Ctx, appointment_id: str) -> None:
-    """The HIS lets the hold go on its own (its timer, a clerk): the paid confirmation must then fail."""
+    """The HIS lets the hold go on its own (its timer, a clerk): once paid, the BFF takes the place
+    again if it is still free, else refunds."""
     request_id = ctx.request_id_of(appointment_id)
     for _ in range(20):
         try:

@@ -61,6 +61,7 @@ def _story_rows(c: ChaosResult) -> list[list[object]]:
     i, n = c.ctx.injected, c.notifications
     lost, lapsed = _ended(c, "lost notification"), _ended(c, "HIS hold lapsed")
     lost_found = sum(v for k, v in lost.items() if k in ("paid", "refunding", "refunded"))
+    lapse_kept = sum(v for k, v in lapsed.items() if k in ("confirmed", "checked_in", "completed"))
     lapse_back = lapsed.get("refunded", 0)
     forged = sum(v for k, v in i.items() if k.startswith("forged"))
     acked = n["forged acknowledged"]
@@ -72,8 +73,8 @@ def _story_rows(c: ChaosResult) -> list[list[object]]:
          verdict(not acked)],
         ["   lost notifications found by the stuck-payment query", f"{lost_found} of {sum(lost.values())} captured "
          f"({_compact(lost)})", verdict(lost_found == sum(lost.values()))],
-        ["   HIS hold lapsed before payment: refunded automatically", f"{lapse_back} of {sum(lapsed.values())} "
-         f"({_compact(lapsed)})", verdict(lapse_back == sum(lapsed.values()))],
+        ["   HIS hold lapsed before payment: taken again / refunded", f"{lapse_kept} / {lapse_back} of "
+         f"{sum(lapsed.values())} ({_compact(lapsed)})", verdict(lapse_kept + lapse_back == sum(lapsed.values()))],
         ["   cancellations after confirmation / right after paying / before",
          f"{i['cancel after confirmation']} / {i['cancel right after paying']} / {i['cancel before paying']} "
          f"(+{i['cancel after a failed payment']} after a failed payment)", ""],

@@ -39,3 +39,18 @@ def resident_id(seq: int, birthday: str = "19900307") -> str:
     body = "110101" + birthday + f"{seq % 1000:03d}"
     weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
     return body + "10X98765432"[sum(int(c) * w for c, w in zip(body, weights, strict=True)) % 11]
+
+
+
+def fill_slot(his, schedule_id: str, slot_id: str) -> int:
+    """Lock every place left in a slot for other patients, as the hospital window would; how many."""
+    from bff.his.port import HisRejected, PatientInfo
+
+    for n in range(50):
+        info = PatientInfo(f"窗口患者{n}", "01", resident_id(700 + n), "13800000000", "F", dt.date(1980, 1, 1))
+        patient = his.find_or_create_patient(info).his_patient_id
+        try:
+            his.lock_slot(f"window-{schedule_id}-{slot_id}-{n}", patient, schedule_id, slot_id)
+        except HisRejected:
+            return n
+    raise AssertionError("the slot never filled")

@@ -127,7 +127,7 @@ def _capacity(appointment: Appointment) -> int:
 
 def _confirm_paid(appointment: Appointment, payment) -> None:
     try:
-        registration = _his().confirm_registration(appointment.request_id, payment.out_trade_no, payment.amount)
+        registration = _confirm_in_his(appointment, payment)
     except HisRejected as error:
         log.warning("appointment %s: HIS refused the paid confirmation (%s)", appointment.id, error.code)
         _his().unlock_slot(appointment.request_id)
@@ -148,6 +148,22 @@ def _confirm_paid(appointment: Appointment, payment) -> None:
     invalidate = getattr(_his(), "invalidate_slots", None)
     if invalidate:
         invalidate(appointment.schedule_id)
+
+
+def _confirm_in_his(appointment: Appointment, payment) -> port.Registration:
+    """Confirm with the trade number; a lock the HIS dropped on its own is taken again first if the
+    place is still free (the patient has paid: they keep the booking whenever the HIS can)."""
+    try:
+        return _his().confirm_registration(appointment.request_id, payment.out_trade_no, payment.amount)
+    except HisRejected as error:
+        if error.code != port.LOCK_EXPIRED:
+            raise
+        lock = _his().lock_slot(appointment.request_id, appointment.his_patient_id, appointment.schedule_id,
+                                appointment.slot_id)  # HisRejected (the place is gone): refunded by the caller
+        log.warning("appointment %s: the HIS had dropped its lock; the place was taken again", appointment.id)
+        appointment.lock_id, appointment.visit_no = lock.lock_id, lock.visit_no or appointment.visit_no
+        db.session.commit()
+        return _his().confirm_registration(appointment.request_id, payment.out_trade_no, payment.amount)
 
 
 def _refund(appointment: Appointment, payment, reason: str, cancel: bool) -> None:

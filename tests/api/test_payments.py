@@ -18,7 +18,7 @@ from tests.api.payment_helpers import (
     start_payment,
 )
 from tests.conftest import login
-from tests.fakes import resident_id
+from tests.fakes import fill_slot
 
 
 @pytest.fixture
@@ -35,18 +35,8 @@ def _request_id(app, appointment_id):
         return request_id
 
 
-def _fill_slot(his, appointment):
-    """Lock every place left in the booking's slot for other patients, as the hospital window would."""
-    from bff.his.port import HisRejected, PatientInfo
-
-    for n in range(50):
-        info = PatientInfo(f"窗口患者{n}", "01", resident_id(700 + n), "13800000000", "F", dt.date(1980, 1, 1))
-        patient = his.find_or_create_patient(info).his_patient_id
-        try:
-            his.lock_slot(f"window-{n}", patient, appointment["schedule"]["id"], appointment["slot"]["id"])
-        except HisRejected:
-            return
-    raise AssertionError("the slot never filled")
+def _fill_slot(his, appointment) -> int:
+    return fill_slot(his, appointment["schedule"]["id"], appointment["slot"]["id"])
 
 
 def _appointment(client, headers, appointment_id):
@@ -140,7 +130,8 @@ def test_polling_the_payment_asks_the_gateway_so_the_result_shows_at_once(app, c
 def test_his_refusing_the_paid_confirmation_refunds_automatically(app, client, alice, clock, memory_his):
     appointment, _ = booked(client, alice, clock)
     payment = start_payment(client, alice, appointment["id"])
-    memory_his.unlock_slot(_request_id(app, appointment["id"]))  # the HIS let the hold go on its own
+    memory_his.unlock_slot(_request_id(app, appointment["id"]))  # the HIS let the hold go on its own…
+    at_the_window = _fill_slot(memory_his, appointment)  # …and the window gave the place away
     notify(client, gateway(app).pay(payment["out_trade_no"]))
     settle(app)
     shown = _appointment(client, alice, appointment["id"])
@@ -148,8 +139,19 @@ def test_his_refusing_the_paid_confirmation_refunds_automatically(app, client, a
     _refund_completes(app, client)
     shown = _appointment(client, alice, appointment["id"])
     assert shown["status"] == "refunded" and shown["payment"]["refunds"][0]["status"] == "succeeded"
-    assert memory_his.live_locks == 0 and memory_his.live_registrations == 0
+    assert memory_his.live_locks == at_the_window and memory_his.live_registrations == 0  # none of ours
     assert _ledger(app) == [("capture", appointment["fee"]), ("refund", -appointment["fee"])]
+    assert_money_holds(app)
+
+
+def test_a_lock_the_his_dropped_is_taken_again_when_the_place_is_free(app, client, alice, clock, memory_his):
+    appointment, _ = booked(client, alice, clock)
+    payment = start_payment(client, alice, appointment["id"])
+    memory_his.unlock_slot(_request_id(app, appointment["id"]))  # the HIS let the hold go on its own
+    notify(client, gateway(app).pay(payment["out_trade_no"]))
+    settle(app)
+    assert _appointment(client, alice, appointment["id"])["status"] == "confirmed"  # paid, so kept
+    assert memory_his.live_locks == 0 and memory_his.live_registrations == 1
     assert_money_holds(app)
 
 

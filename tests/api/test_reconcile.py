@@ -14,6 +14,7 @@ from tests.api.payment_helpers import (
     start_payment,
 )
 from tests.conftest import login
+from tests.fakes import fill_slot
 
 
 @pytest.fixture
@@ -45,6 +46,7 @@ def _a_day_of_business(app, client, clock):
 
         memory_his.unlock_slot(db.session.get(Appointment, refused["id"]).request_id)  # …and lets the hold go
         db.session.remove()
+    fill_slot(memory_his, refused["schedule"]["id"], refused["slot"]["id"])  # the window took the place
     settle(app)
     _refunds_done(app, client)
 

@@ -15,7 +15,7 @@ import requests
 from bff.extensions import db
 from bff.jobs import run_outbox
 from tests.e2e.stack import start_stack
-from tests.fakes import resident_id
+from tests.fakes import fill_slot, resident_id
 
 
 @pytest.fixture(scope="module")
@@ -241,7 +241,8 @@ def test_the_his_refusing_the_paid_confirmation_refunds_automatically(live):
     with live.app.app_context():
         request_id = db.session.get(Appointment, appointment["id"]).request_id
         db.session.remove()
-        live.app.extensions["his"].unlock_slot(request_id)  # the HIS let the hold go on its own
+        live.app.extensions["his"].unlock_slot(request_id)  # the HIS let the hold go on its own…
+    fill_slot(live.app.extensions["his"], appointment["schedule"]["id"], appointment["slot"]["id"])  # …and gave it away
     payment = live.call("POST", "/api/v1/payments", token, expect=201, json={
         "order_type": "appointment", "order_id": appointment["id"], "channel": "wechat"}).json()
     live.control("wechatpay", "pay", {"out_trade_no": payment["out_trade_no"], "result": "success"})
