@@ -1,11 +1,14 @@
 """`/healthz` (the process lives) and `/readyz` (the database and the HIS answer)."""
 import datetime as dt
+import logging
 
 from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
 from bff.extensions import db
 from bff.his.port import HisError
+
+log = logging.getLogger("bff.health")
 
 blp = Blueprint("health", __name__)
 
@@ -55,3 +58,6 @@ def _check_his() -> str:
         return "ok"
     except HisError as error:
         return f"error: {error}"[:200]
+    except Exception as error:  # a bug or an error the adapter let through: unready, not a 500
+        log.error("readiness: the HIS ping raised %s", type(error).__name__, exc_info=error)
+        return f"error: {type(error).__name__}"

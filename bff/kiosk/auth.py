@@ -5,8 +5,9 @@ HMAC-SHA256 under its key of::
 
     METHOD \\n PATH \\n TIMESTAMP \\n hex(SHA-256(body))
 
-A timestamp more than WINDOW from now, an unknown or disabled device, a wrong signature, or a
-signature already accepted once is refused with 401 and changes nothing.
+A header that is not ASCII (the timestamp: at most 12 ASCII digits), a timestamp more than WINDOW
+from now, an unknown or disabled device, a wrong signature, or a signature already accepted once
+is refused with 401 and changes nothing.
 """
 from __future__ import annotations
 
@@ -56,12 +57,23 @@ def _refuse(reason: str) -> AppError:
     return AppError("KIOSK_UNAUTHORIZED", 401, "自助设备未通过认证")
 
 
+def _well_formed(kiosk_id: str, stamp: str, sent: str) -> bool:
+    """ASCII headers only, and a timestamp of at most 12 ASCII digits.
+
+    str.isdigit alone passes '١٢٣' (which int() reads) and '²' (which it refuses), int() refuses
+    more than 4300 digits, and hmac.compare_digest raises on non-ASCII text.
+    """
+    return (bool(kiosk_id) and kiosk_id.isascii() and 0 < len(stamp) <= 12 and stamp.isascii() and stamp.isdigit()
+            and len(sent) == 64 and sent.isascii())
+
+
 def _verify() -> str:
     kiosk_id = request.headers.get("X-Kiosk-Id", "")
     stamp = request.headers.get("X-Kiosk-Timestamp", "")
-    sent = request.headers.get("X-Kiosk-Signature", "").lower()
-    if not (kiosk_id and stamp.isdigit() and len(sent) == 64):
+    sent = request.headers.get("X-Kiosk-Signature", "")
+    if not _well_formed(kiosk_id, stamp, sent):
         raise _refuse("missing or malformed headers")
+    sent = sent.lower()
     if abs(time.time() - int(stamp)) > WINDOW_SECONDS:
         raise _refuse("timestamp outside the window")
     device = db.session.get(KioskDevice, kiosk_id[:32])

@@ -108,6 +108,22 @@ def test_health_and_readiness(client, memory_his):
     assert down.status_code == 503 and down.get_json()["checks"]["his"].startswith("error")
 
 
+def test_an_unexpected_error_from_the_his_ping_makes_readiness_503_not_500(client, memory_his, monkeypatch, caplog):
+    def broken_ping():
+        raise ValueError("患者 张三 110101199003071234")
+
+    monkeypatch.setattr(memory_his, "ping", broken_ping)
+    with caplog.at_level(logging.ERROR, logger="bff.health"):
+        down = client.get("/readyz")
+    assert down.status_code == 503 and down.get_json()["status"] == "unavailable"
+    assert down.get_json()["checks"] == {"database": "ok", "his": "error: ValueError"}
+    [record] = [r for r in caplog.records if r.name == "bff.health"]
+    assert record.levelno == logging.ERROR and record.exc_info and record.exc_info[0] is ValueError
+    assert "张三" not in record.getMessage() and "110101" not in record.getMessage()
+    monkeypatch.undo()
+    assert client.get("/readyz").status_code == 200  # the breaker counted no HIS failure
+
+
 def test_openapi_document_lists_the_contract(client):
     spec = client.get("/api/v1/openapi.json").get_json()
     for path in ("/api/v1/auth/wx-login", "/api/v1/patients", "/api/v1/schedules", "/api/v1/appointments",

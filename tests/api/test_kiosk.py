@@ -101,6 +101,33 @@ def test_kiosk_requests_without_a_valid_fresh_signature_are_refused(app, client,
     assert assert_money_holds(app)["captured"] == appointment["fee"]  # paid once, not twice
 
 
+def test_kiosk_headers_that_are_not_plain_ascii_are_refused_not_a_server_error(app, client, alice, clock, kiosk):
+    appointment, _ = booked(client, alice, clock)
+    body = {"channel": "wechat", "auth_code": "face-ok", "order_type": "appointment", "order_id": appointment["id"]}
+    path = "/api/v1/kiosk/facepay"
+    now = str(int(time.time()))
+    arabic = now.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+    bad_signature = signed(kiosk, path, body)
+    bad_signature["headers"]["X-Kiosk-Signature"] = "é" * 64
+    attempts = [
+        signed(kiosk, path, body, stamp=arabic),  # the right time in Arabic-Indic digits, signed with the key
+        signed(kiosk, path, body, stamp="²"),  # the latin-1 byte 0xB2: isdigit() says yes, int() says no
+        signed(kiosk, path, body, stamp="0" * 4400 + now),  # the right time, too many digits for int()
+        signed(kiosk, path, body, stamp="0" + now.rjust(12, "0")),  # 13 ASCII digits
+        bad_signature,
+        signed({**kiosk, "id": "MZ-1F-0１"}, path, body),
+    ]
+    for attempt in attempts:
+        response = client.post(path, **attempt)
+        assert response.status_code == 401, (attempt["headers"], response.get_json())
+        assert response.get_json()["error"]["code"] == "KIOSK_UNAUTHORIZED"
+    settle(app)
+    assert client.get(f"/api/v1/appointments/{appointment['id']}", headers=alice).get_json()["status"] == \
+        "awaiting_payment"
+    assert assert_money_holds(app)["captured"] == 0
+    assert face_pay(client, kiosk, appointment["id"]).status_code == 201  # the kiosk itself still pays
+
+
 def test_a_disabled_kiosk_is_refused(app, client, alice, clock, kiosk):
     appointment, _ = booked(client, alice, clock)
     assert app.test_cli_runner().invoke(args=["kiosk", "disable", "--id", kiosk["id"]]).exit_code == 0
