@@ -61,7 +61,7 @@ def _story_rows(c: ChaosResult) -> list[list[object]]:
     i, n = c.ctx.injected, c.notifications
     lost, lapsed = _ended(c, "lost notification"), _ended(c, "HIS hold lapsed")
     lost_found = sum(v for k, v in lost.items() if k in ("paid", "refunding", "refunded"))
-    lapse_kept = sum(v for k, v in lapsed.items() if k in ("confirmed", "checked_in", "completed"))
+    lapse_kept = lapsed.get("paid", 0)  # payment statuses: kept means its booking was confirmed (money invariant)
     lapse_back = lapsed.get("refunded", 0)
     forged = sum(v for k, v in i.items() if k.startswith("forged"))
     acked = n["forged acknowledged"]
