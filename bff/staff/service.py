@@ -203,7 +203,7 @@ def scan(staff: StaffAccount, qr_code_text: str, scene: str, ip: str) -> dict:
         db.session.commit()
         raise _scan_error(error) from error
     patient = health_cards.patient_of_card(card.health_card_id)
-    his_patient_id = patient.his_patient_id if patient else _his_patient_of(card, staff)
+    his_patient_id = patient.his_patient_id if patient else _his_patient_of(card)
     orders = _pending_orders(his_patient_id)
     answer = {"patient": _patient_view(card, patient, his_patient_id), "appointments": _today(his_patient_id),
               "orders": orders or [], "orders_available": orders is not None}
@@ -223,14 +223,8 @@ def _scan_error(error: Exception) -> AppError:
     return AppError("QR_INVALID", 422, "无法识别该二维码，请患者出示本院电子健康卡", {"reason": reason})
 
 
-def _his_patient_of(card, staff: StaffAccount) -> str | None:
-    """A card not issued through us: the patient's HIS record by the card's ID.
-
-    Only a registrar opens a record (建档) for a new patient, as at the window; for a nurse or a
-    doctor a patient the HIS does not know yet shows without HIS data.
-    """
-    if "registrar" not in staff.role_list:
-        return None
+def _his_patient_of(card) -> str | None:
+    """A card not issued through us: the patient's HIS record by the card's ID (建档 when new)."""
     gender = "M" if card.gender in ("男", "1", "M") else "F"
     try:
         return current_app.extensions["his"].find_or_create_patient(PatientInfo(
