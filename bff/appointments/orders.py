@@ -156,7 +156,8 @@ def _confirm_in_his(appointment: Appointment, payment) -> port.Registration:
     try:
         return _his().confirm_registration(appointment.request_id, payment.out_trade_no, payment.amount)
     except HisRejected as error:
-        if error.code != port.LOCK_EXPIRED:
+        db.session.refresh(appointment)
+        if error.code != port.LOCK_EXPIRED or appointment.status != "paid":  # not ours to take again
             raise
         lock = _his().lock_slot(appointment.request_id, appointment.his_patient_id, appointment.schedule_id,
                                 appointment.slot_id)  # HisRejected (the place is gone): refunded by the caller

@@ -279,7 +279,7 @@ def cancel(user_id: int, appointment_id: str) -> Appointment:
     if appointment.status in ("cancelled", "refunded"):
         return appointment
     if appointment.status == "paid":
-        raise AppError("CONFIRMING", 409, "支付成功，正在向医院确认挂号，请稍后再取消", transient=True)
+        raise _still_confirming()
     if appointment.status not in ("awaiting_payment", "confirmed"):
         raise AppError("NOT_CANCELLABLE", 409, "该预约当前状态不能取消")
     cutoff = appointment.slot_start - dt.timedelta(minutes=current_app.config["CANCEL_CUTOFF_MINUTES"])
@@ -287,6 +287,8 @@ def cancel(user_id: int, appointment_id: str) -> Appointment:
         raise AppError("CANCEL_TOO_LATE", 409, "已超过可取消时间，请到医院窗口办理",
                        {"cutoff": cutoff.isoformat()})
     payment = _stop_payment(appointment)
+    if appointment.status == "paid":  # the money landed as we closed the trade: its confirmation runs now
+        raise _still_confirming()
     guard = _guard_cancellation(appointment)
     try:
         _cancel_in_his(appointment)
@@ -298,6 +300,10 @@ def cancel(user_id: int, appointment_id: str) -> Appointment:
     if not _record_cancellation(appointment, payment, "cancelled by patient", guard):
         return get_for(user_id, appointment_id)
     return appointment
+
+
+def _still_confirming() -> AppError:
+    return AppError("CONFIRMING", 409, "支付成功，正在向医院确认挂号，请稍后再取消", transient=True)
 
 
 def _guard_cancellation(appointment: Appointment) -> str | None:

@@ -199,6 +199,35 @@ def test_a_cancellation_cut_short_after_the_his_let_go_is_finished_and_refunded(
     assert_money_holds(app)
 
 
+def test_a_cancel_racing_the_payment_it_finds_waits_for_the_confirmation(app, client, alice, clock, memory_his,
+                                                                           monkeypatch):
+    from bff.jobs import run_outbox
+    from bff.payments import service as cashier
+
+    appointment, _ = booked(client, alice, clock)
+    payment = start_payment(client, alice, appointment["id"])
+    gateway(app).pay(payment["out_trade_no"])  # paid; the notification is still on its way
+    real_close = cashier.close_trade
+
+    def close_while_the_outbox_runs(live):
+        real_close(live)  # finds the trade paid…
+        memory_his.fail_next("confirm_registration")
+        run_outbox(app)  # …and the outbox marks the booking paid at once, its HIS confirmation still going
+
+    monkeypatch.setattr(cashier, "close_trade", close_while_the_outbox_runs)
+    answer = client.post(f"/api/v1/appointments/{appointment['id']}/cancel", headers=alice)
+    assert answer.status_code == 409 and answer.get_json()["error"]["code"] == "CONFIRMING"
+    monkeypatch.setattr(cashier, "close_trade", real_close)
+    settle(app)
+    assert _appointment(client, alice, appointment["id"])["status"] == "confirmed"
+    assert client.post(f"/api/v1/appointments/{appointment['id']}/cancel", headers=alice).status_code == 200
+    settle(app)
+    _refund_completes(app, client)
+    assert _appointment(client, alice, appointment["id"])["status"] == "refunded"
+    assert memory_his.live_registrations == 0 and memory_his.live_locks == 0
+    assert_money_holds(app)
+
+
 def test_a_cancellation_the_his_never_received_leaves_the_booking_as_it_was(app, client, alice, clock,
                                                                              memory_his):
     appointment, _ = paid_booking(app, client, alice, clock)
