@@ -198,19 +198,23 @@ def _his_against_ours(his: list[HisRecord], captured: list[CapturedPayment]) -> 
 
 
 def _unsettled(captured: list[CapturedPayment], his: list[HisRecord]) -> list[Row]:
-    """Money taken that the HIS never recorded and we never gave back."""
-    in_his = {r.trade_no for r in his if r.amount > 0}
+    """Money taken that the HIS does not keep and we never gave back, or are still giving back.
+
+    The HIS keeps a trade when its records of the day net above zero: a booking made and
+    cancelled the same day nets to zero there, and its money must come back through us.
+    """
+    in_his: dict[str, int] = {}
+    for r in his:
+        in_his[r.trade_no] = in_his.get(r.trade_no, 0) + r.amount
     rows = []
     for c in captured:
-        confirmed = c.fulfilled or c.out_trade_no in in_his
-        if confirmed:
-            continue
-        if c.refund_asked < c.amount:
+        kept = c.fulfilled or in_his.get(c.out_trade_no, 0) > 0
+        if not kept and c.refund_asked < c.amount:
             rows.append(Row("unsettled", "payment", "", c.out_trade_no, ledger_amount=c.amount,
                             note=f"captured, neither confirmed in the HIS nor refunded ({c.refund_asked} fen asked)"))
-        elif c.refunded < c.amount:  # decided, not yet back with the payer: finance follows it up
+        elif c.refunded < c.refund_asked:  # decided, not yet back with the payer: finance follows it up
             rows.append(Row("refund_pending", "payment", "", c.out_trade_no, ledger_amount=c.amount,
-                            note=f"refund asked, {c.refunded} of {c.amount} fen confirmed back so far"))
+                            note=f"refund asked, {c.refunded} of {c.refund_asked} fen confirmed back so far"))
     return rows
 
 

@@ -44,3 +44,16 @@ def test_a_face_trade_reversed_at_the_gateway_is_a_matched_pair_only_when_we_kno
     assert [r.status for r in unknown.differences] == ["missing_in_ledger", "missing_in_ledger"]
     half = reconcile(DAY, bill[:1], [], [], [], reversed_trades={"YQ5"})  # taken, not given back: a difference
     assert [r.status for r in half.differences] == ["missing_in_ledger"]
+
+
+def test_a_booking_made_and_cancelled_the_same_day_must_have_its_money_back():
+    his = [HisRecord("YQ7", 2500, "registration", "GH7", AT), HisRecord("YQ7", -2500, "registration", "GH7", AT)]
+    ledger = [LedgerMovement(BillKind.PAYMENT, "wechatpay_v3", "YQ7", 2500, AT)]
+    bill = [line(BillKind.PAYMENT, "YQ7", 2500)]
+
+    def statuses(refund_asked, refunded):
+        report = reconcile(DAY, bill, ledger, his, [CapturedPayment("YQ7", 2500, False, refund_asked, refunded)])
+        return [r.status for r in report.differences]
+
+    assert statuses(0, 0) == ["his_refund_not_asked", "unsettled"]  # the HIS gave it back, we never did
+    assert statuses(2500, 0) == ["refund_pending"]  # asked, not yet back with the payer
