@@ -6,10 +6,13 @@ rules are in :mod:`payments.reconcile`; here we collect, write `reconciliation.c
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import fcntl
 import logging
 import os
+import tempfile
+from collections.abc import Iterator
 
 from flask import current_app
 
@@ -80,26 +83,13 @@ def reversed_face_trades(bill: list) -> set[str]:
 
 
 def run(date: dt.date, directory: str | None = None) -> tuple[Report, str]:
-    """Reconcile one day and write its report; (report, the folder it was written to)."""
-    bill = bills_of(date)
-    ledger = ledger_of(date)
-    his = his_records_of(date)
-    report = reconcile(date, bill, ledger, his, captured_for(ledger, his), reversed_face_trades(bill))
+    """Reconcile one day and write its report; (report, the folder it was written to).
+
+    A run of the same day in another process (the daily job, another command) is waited for.
+    """
     folder = os.path.join(directory or current_app.config["RECONCILE_DIR"], date.isoformat())
-    os.makedirs(folder, exist_ok=True)
-    _write(os.path.join(folder, "reconciliation.csv"), report.csv(), "utf-8-sig")
-    _write(os.path.join(folder, "summary.txt"), report.summary(), "utf-8")  # last: it marks the day done
-    level = logging.INFO if report.ok else logging.ERROR
-    log.log(level, "reconciliation %s: %d rows, %d differences", date, len(report.rows), len(report.differences),
-            extra={"date": date.isoformat(), "differences": len(report.differences)})
-    return report, folder
-
-
-def _write(path: str, text: str, encoding: str) -> None:
-    """Whole or not at all: a reader (or a crash) never sees half a report."""
-    with open(path + ".tmp", "w", encoding=encoding, newline="") as fh:
-        fh.write(text)
-    os.replace(path + ".tmp", path)
+    with _day_lock(folder, wait=True):
+        return _reconcile_into(date, folder), folder
 
 
 def run_daily(date: dt.date | None = None) -> Report | None:
@@ -107,7 +97,8 @@ def run_daily(date: dt.date | None = None) -> Report | None:
 
     Not before RECONCILE_AFTER_HOUR (hospital time): the gateways publish a day's bill the next
     morning (WeChat Pay from 10:00), and a report made from a bill not yet there would be all
-    differences, written once and never made again.
+    differences, written once and never made again. Every BFF worker runs the periodic jobs: one
+    of them reconciles, the others go on.
     """
     if date is None:
         now = clock.now().astimezone(HOSPITAL_TZ)
@@ -115,12 +106,49 @@ def run_daily(date: dt.date | None = None) -> Report | None:
             return None
         date = now.date() - dt.timedelta(days=1)
     folder = os.path.join(current_app.config["RECONCILE_DIR"], date.isoformat())
+    with _day_lock(folder, wait=False) as locked:
+        if not locked or os.path.exists(os.path.join(folder, "summary.txt")):
+            return None
+        return _reconcile_into(date, folder)
+
+
+@contextlib.contextmanager
+def _day_lock(folder: str, wait: bool) -> Iterator[bool]:
+    """Hold the day's lock file (released by the OS should the process die); False: held elsewhere."""
     os.makedirs(folder, exist_ok=True)
     with open(os.path.join(folder, ".lock"), "w") as lock:
-        try:  # every BFF worker runs the periodic jobs: one of them reconciles, the others go on
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            return None
-        if os.path.exists(os.path.join(folder, "summary.txt")):
-            return None
-        return run(date)[0]
+            yield False
+            return
+        yield True
+
+
+def _reconcile_into(date: dt.date, folder: str) -> Report:
+    bill = bills_of(date)
+    ledger = ledger_of(date)
+    his = his_records_of(date)
+    report = reconcile(date, bill, ledger, his, captured_for(ledger, his), reversed_face_trades(bill))
+    _write(folder, "reconciliation.csv", report.csv(), "utf-8-sig")
+    _write(folder, "summary.txt", report.summary(), "utf-8")  # last: it marks the day done
+    level = logging.INFO if report.ok else logging.ERROR
+    log.log(level, "reconciliation %s: %d rows, %d differences", date, len(report.rows), len(report.differences),
+            extra={"date": date.isoformat(), "differences": len(report.differences)})
+    return report
+
+
+def _write(folder: str, name: str, text: str, encoding: str) -> None:
+    """Whole or not at all: a reader, or a power cut, never leaves half a report under the name."""
+    fd, temporary = tempfile.mkstemp(dir=folder, prefix=f".{name}.")
+    try:
+        with os.fdopen(fd, "w", encoding=encoding, newline="") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(temporary, 0o644)  # as open() would have made it (mkstemp makes 0600)
+        os.replace(temporary, os.path.join(folder, name))
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
