@@ -42,7 +42,8 @@ def pay_by_face(kiosk_id: str, channel: str, auth_code: str, order_type: str, or
         _end_declined(payment, error.code)
         raise AppError(error.code, 402, _DECLINES.get(error.code, _DECLINES["PAYMENT_DECLINED"])) from error
     except ReversalUnconfirmed as error:
-        _reverse_later(payment)
+        if not _reverse_later(payment):  # recorded paid at this very moment: the kiosk must ask, not say no
+            raise _outcome_unknown(payment) from error
         raise AppError("PAYMENT_DECLINED", 402, "支付未完成，交易正在撤销，如已扣款将原路退回") from error
     except PaymentOutcomeUnknown as error:
         trade = _ask_after_unknown(payment, error)
@@ -61,7 +62,7 @@ def _end_declined(payment: Payment, code: str) -> None:
         db.session.refresh(payment)
 
 
-def _reverse_later(payment: Payment) -> None:
+def _reverse_later(payment: Payment) -> bool:
     """The reverse was sent and not confirmed: send it again from the outbox until it is.
 
     The payment no longer counts as the order's live one (the patient may pay again at once), and
@@ -69,16 +70,17 @@ def _reverse_later(payment: Payment) -> None:
     """
     try:
         records.change(Payment, payment, failure_code=cashier.REVERSING, live=None)
-    except records.StatusChanged:  # the stuck-payment job recorded it at this very moment
+    except records.StatusChanged:  # the stuck-payment job (or a notification) recorded it at this very moment
         db.session.rollback()
         db.session.refresh(payment)
         log.error("face payment %s: reverse not confirmed while it was recorded %s: needs a person",
                   payment.out_trade_no, payment.status)
-        return
+        return False
     outbox.enqueue("reverse_face_trade", f"reverse:{payment.id}", {"payment_id": payment.id})
     db.session.commit()
     outbox.kick()
     log.warning("face payment %s: reverse not confirmed, the outbox sends it again", payment.out_trade_no)
+    return True
 
 
 @outbox.handler("reverse_face_trade")
@@ -102,5 +104,10 @@ def _ask_after_unknown(payment: Payment, error: PaymentError) -> TradeStatus:
         return trade
     log.warning("face payment %s outcome unknown (%s): left to the stuck-payment job", payment.out_trade_no,
                 error.code)
-    raise AppError("PAYMENT_UNKNOWN", 503, "支付结果确认中，请稍候查询，切勿重复支付",
-                   {"payment_id": payment.id}, headers={"Retry-After": "3"}) from error
+    raise _outcome_unknown(payment) from error
+
+
+def _outcome_unknown(payment: Payment) -> AppError:
+    """The kiosk polls GET /kiosk/payments/{id} for the end (a 503 is never kept for its Idempotency-Key)."""
+    return AppError("PAYMENT_UNKNOWN", 503, "支付结果确认中，请稍候查询，切勿重复支付",
+                    {"payment_id": payment.id}, headers={"Retry-After": "3"})

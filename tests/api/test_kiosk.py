@@ -229,3 +229,24 @@ def test_a_kiosk_that_lost_the_answer_gets_it_again_and_the_face_is_charged_once
     mine = client.post("/api/v1/payments", headers={**bob, "Idempotency-Key": "slip-0001"},
                        json={"order_type": "appointment", "order_id": other["id"], "channel": "wechat"})
     assert mine.status_code == 201 and "Idempotent-Replayed" not in mine.headers
+
+
+def test_a_reverse_left_unconfirmed_as_the_payment_is_recorded_paid_is_not_told_as_a_decline(
+        app, client, alice, clock, kiosk, monkeypatch):
+    from bff.kiosk import service as kiosk_service
+    from bff.payments import records
+    from bff.payments.models import Payment
+
+    appointment, _ = booked(client, alice, clock)
+    real_change = records.change
+
+    def recorded_paid_meanwhile(model, row, **values):
+        if values.get("failure_code") == kiosk_service.cashier.REVERSING:  # the stuck-payment job got there first
+            with db.engine.begin() as other:
+                other.execute(db.update(Payment).where(Payment.id == row.id).values(status="paid"))
+        return real_change(model, row, **values)
+
+    monkeypatch.setattr(kiosk_service.records, "change", recorded_paid_meanwhile)
+    response = face_pay(client, kiosk, appointment["id"], auth_code="face-reverse-lost")
+    assert response.status_code == 503 and response.get_json()["error"]["code"] == "PAYMENT_UNKNOWN"
+    assert response.get_json()["error"]["details"]["payment_id"]  # the kiosk asks about it, it does not say no
