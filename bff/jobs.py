@@ -57,21 +57,20 @@ def periodic_jobs(app) -> dict:
         "recover_pending": lambda: recover_pending(recovery_age(app.config)),
         "expire_holds": expire_holds,
         "settle_stuck_payments": lambda: settle_stuck(dt.timedelta(seconds=app.config["STUCK_PAYMENT_SECONDS"])),
-        "purge_idempotency": _at_most_hourly("purge_idempotency", lambda: idempotency.purge(
+        "purge_idempotency": _at_most_hourly(app, "purge_idempotency", lambda: idempotency.purge(
             dt.timedelta(hours=app.config["IDEMPOTENCY_KEEP_HOURS"]))),
-        "reconcile_yesterday": _at_most_hourly("reconcile_yesterday", reconciliation.run_daily),
+        "reconcile_yesterday": _at_most_hourly(app, "reconcile_yesterday", reconciliation.run_daily),
     }
 
 
-_last_run: dict[str, float] = {}
+def _at_most_hourly(app, name: str, job):
+    """A job worth a pass an hour, though the loop comes by every few seconds (per app, per process)."""
+    last_run = app.extensions.setdefault("jobs_last_run", {})
 
-
-def _at_most_hourly(name: str, job):
-    """A job worth a pass an hour, though the loop comes by every few seconds (per process)."""
     def run():
         now = time.monotonic()
-        if now - _last_run.get(name, -3600.0) >= 3600.0:
-            _last_run[name] = now
+        if name not in last_run or now - last_run[name] >= 3600.0:
+            last_run[name] = now
             job()
     return run
 
