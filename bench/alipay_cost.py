@@ -14,12 +14,12 @@ import os
 import statistics
 import tempfile
 import threading
-import time
 from dataclasses import dataclass
 
 from werkzeug.serving import make_server
 
 from bench.alipay_signing import CONTENT, _gateway, _query
+from bench.common import timed_ms
 from bff import config
 from payments.alipay.keys import FastSigner, SdkSigner, load_app_key
 from sandbox import keys as sandbox_keys
@@ -54,13 +54,7 @@ class SigningCost:
 
 
 def _median_ms(fn, n: int) -> float:
-    fn()  # warm up
-    samples = []
-    for _ in range(n):
-        started = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)
+    return statistics.median(timed_ms(fn, n))
 
 
 def _queries(keys) -> tuple[float, float]:

@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from alipay.aop.api.util.SignatureUtils import get_sign_content, sign_with_rsa2, verify_with_rsa
 from werkzeug.serving import make_server
 
-from bench.common import log, percentile, table
+from bench.common import log, percentile, table, timed_ms
 from payments.alipay import AlipayGateway
 from payments.alipay.keys import FastSigner, load_alipay_public_key, load_app_key, verify_rsa2
 from payments.interface import TradeNotFound
@@ -37,12 +37,7 @@ CONTENT = get_sign_content({
 
 
 def _timed(fn, count: int) -> list[float]:
-    samples = []
-    for _ in range(count):
-        started = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - started) * 1000)
-    return samples
+    return timed_ms(fn, count, warm_up=False)
 
 
 def _row(name: str, samples: list[float]) -> list:

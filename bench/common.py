@@ -238,6 +238,18 @@ def start_gunicorn(started: list[Server], name: str, app: str, env: dict, workdi
 # -- statistics and tables ---------------------------------------------------------------------
 
 
+def timed_ms(fn, n: int, warm_up: bool = True) -> list[float]:
+    """Milliseconds each of n calls of fn took (after one untimed call, unless warm_up is False)."""
+    if warm_up:
+        fn()
+    samples = []
+    for _ in range(n):
+        started = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
 def percentile(values: Sequence[float], pct: float) -> float:
     """Nearest-rank percentile (pct in 0..100); NaN for no values."""
     if not values:

@@ -14,14 +14,13 @@ import os
 import statistics
 import tempfile
 import threading
-import time
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 from wechatpayv3 import utils as v3_utils
 from werkzeug.serving import make_server
 
-from bench.common import table
+from bench.common import table, timed_ms
 from payments.interface import PaymentRequest
 from payments.wechatpay import WeChatPayV2Gateway, WeChatPayV3Gateway
 from sandbox import keys as sandbox_keys
@@ -35,13 +34,7 @@ BODY = {"appid": "wx-sandbox-appid", "mchid": "1900000109", "description": "æŒ‚å
 
 
 def _timed(fn, n: int = N) -> list[float]:
-    fn()  # warm up
-    samples = []
-    for _ in range(n):
-        started = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - started) * 1000)
-    return samples
+    return timed_ms(fn, n)
 
 
 def _row(name: str, samples: list[float]) -> list[object]:
