@@ -259,6 +259,23 @@ def test_a_refund_the_gateway_closes_is_asked_again_until_the_money_is_back(app,
     assert_money_holds(app)
 
 
+def test_a_refund_closed_again_and_again_is_left_to_a_person_after_two_more_tries(app, client, alice, clock, caplog):
+    from payments.interface import RefundState
+
+    appointment, _ = paid_booking(app, client, alice, clock)
+    client.post(f"/api/v1/appointments/{appointment['id']}/cancel", headers=alice)
+    settle(app)
+    dummy = gateway(app)
+    with caplog.at_level("ERROR", logger="bff.payments"):
+        for _ in range(4):  # more closes than the BFF re-asks
+            for out_refund_no in dummy.settle_refunds(RefundState.CLOSED):
+                notify(client, dummy.refund_notification(out_refund_no))
+            settle(app)
+    refunds = _appointment(client, alice, appointment["id"])["payment"]["refunds"]
+    assert [r["status"] for r in refunds] == ["failed", "failed", "failed"]  # the first and two more, then a person
+    assert any("needs a person" in r.getMessage() for r in caplog.records)
+
+
 def test_a_refund_the_gateway_refuses_is_kept_flagged_and_retried(app, client, alice, clock, caplog):
     from bff.payments.models import Refund
     from payments.interface import RefundRejected
