@@ -32,7 +32,8 @@ class IdempotencyRecord(db.Model):
     fingerprint = db.Column(db.String(64), nullable=False)
     status_code = db.Column(db.Integer)  # NULL while the first request is still running
     body = db.Column(db.Text)
-    created_at = db.Column(AwareDateTime(), nullable=False, default=lambda: dt.datetime.now(dt.UTC))
+    created_at = db.Column(AwareDateTime(), nullable=False, default=lambda: dt.datetime.now(dt.UTC),
+                           index=True)  # the hourly purge
 
 
 _table = IdempotencyRecord.__table__

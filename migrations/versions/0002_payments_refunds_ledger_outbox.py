@@ -64,7 +64,6 @@ def upgrade():
     sa.Column('failure_code', sa.String(length=32), nullable=True),
     sa.Column('expires_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('paid_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('checked_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('kiosk_id', sa.String(length=32), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
@@ -72,7 +71,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_payments')),
     sa.UniqueConstraint('order_type', 'order_id', 'live', name=op.f('uq_payments_order_type_order_id_live')),
     sa.UniqueConstraint('out_trade_no', name=op.f('uq_payments_out_trade_no')),
-    sa.UniqueConstraint('gateway', 'transaction_id', name=op.f('uq_payments_gateway_transaction_id'))
+    sa.UniqueConstraint('transaction_id', name=op.f('uq_payments_transaction_id'))
     )
     with op.batch_alter_table('payments', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_payments_created_at'), ['created_at'], unique=False)
@@ -136,14 +135,10 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_refunds_status'), ['status'], unique=False)
 
     _guard_ledger()
-    with op.batch_alter_table('appointments', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('trade_no', sa.String(length=32), nullable=True))
 
 
 
 def downgrade():
-    with op.batch_alter_table('appointments', schema=None) as batch_op:
-        batch_op.drop_column('trade_no')
     for statement in drop_append_only("ledger_entries", op.get_bind().dialect.name):
         op.execute(statement)
     with op.batch_alter_table('refunds', schema=None) as batch_op:

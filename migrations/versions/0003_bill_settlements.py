@@ -26,7 +26,6 @@ def upgrade():
     sa.Column('bills', sa.Text(), nullable=False),
     sa.Column('amount', sa.Integer(), nullable=False),
     sa.Column('status', sa.String(length=12), nullable=False),
-    sa.Column('trade_no', sa.String(length=32), nullable=True),
     sa.Column('receipt_no', sa.String(length=64), nullable=True),
     sa.Column('his_settlement_id', sa.String(length=64), nullable=True),
     sa.Column('failure_reason', sa.String(length=80), nullable=True),

@@ -190,3 +190,11 @@ def test_wrong_passwords_sent_at_once_still_lock_the_staff_account(pg_app):
     assert 429 in {r.status_code for r in results}, [r.status_code for r in results]  # every guess counted
     right = pg_app.test_client().post("/api/v1/staff/login", json={"username": "reg09", "password": "Right#Pass2026"})
     assert right.status_code == 429 and right.get_json()["error"]["code"] == "STAFF_LOCKED"
+
+
+@pytest.mark.parametrize("pg_config", [{"PAYMENT_MODE": "online"}])
+def test_a_database_at_0005_upgrades_with_its_payments_whole_on_postgresql(pg_app, clock, pg_config):
+    from tests.api.test_migrations import upgrade_from_0005_keeps_the_money_story
+
+    client = pg_app.test_client()
+    upgrade_from_0005_keeps_the_money_story(pg_app, client, login(client, "migrant"), clock)
