@@ -7,7 +7,7 @@ import logging
 
 from flask import current_app
 
-from bff import clock, outbox, rows
+from bff import clock, outbox
 from bff.extensions import db
 from bff.payments import orders, records
 from bff.payments.models import Payment, Refund, new_trade_no
@@ -91,7 +91,9 @@ def record_refund(refund: Refund, status: RefundStatus) -> bool:
                                      f"we asked {refund.amount}")
     if refund.status in ("succeeded", "failed"):
         return False
-    rows.lock(Payment, refund.payment_id)  # the payment first, then its refund: one order for every path
+    # The payment first, then its refund (one order for every path), read afresh under the lock:
+    # two refunds of one payment ending at once each add to what the other wrote.
+    payment = records.locked(refund.payment_id)
     refund_id = status.refund_id or refund.refund_id
     try:
         if status.state == RefundState.PROCESSING:
@@ -111,13 +113,13 @@ def record_refund(refund: Refund, status: RefundStatus) -> bool:
     except records.StatusChanged:  # recorded at this moment by another request (its notification, a query)
         db.session.refresh(refund)
         return False
-    payment = refund.payment
     records.add_ledger_entry(payment, "refund", -refund.amount, refund.succeeded_at, refund)
     payment.refunded += refund.amount
     if payment.refunded >= payment.amount:
         records.move(payment, "refunded", live=None)
         orders.of(payment.order_type).refunded(payment)
-    elif not any(r.status in ("pending", "processing") for r in payment.refunds):
+    elif not db.session.execute(db.select(Refund.id).where(
+            Refund.payment_id == payment.id, Refund.status.in_(("pending", "processing"))).limit(1)).first():
         records.move(payment, "paid")
     log.info("refund %s succeeded: %d fen", refund.out_refund_no, refund.amount, extra={"payment_id": payment.id})
     return True
