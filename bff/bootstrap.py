@@ -79,7 +79,7 @@ def _alipay(config: dict) -> PaymentGateway:
         face_poll_attempts=max(1, int(config["FACEPAY_WAIT_SECONDS"] / max(config["FACEPAY_POLL_SECONDS"], 0.01))))
 
 
-def _dummies(config: dict) -> list[PaymentGateway]:
+def _dummies() -> list[PaymentGateway]:
     from payments.dummy import DummyGateway
 
     return [DummyGateway("wechat_dummy"), DummyGateway("alipay_dummy")]
@@ -93,9 +93,10 @@ def build_gateways(config: dict) -> Gateways:
     """The payment gateways PAYMENT_GATEWAYS names, and which serves in-app and face payments per channel."""
     names = [n.strip() for n in config["PAYMENT_GATEWAYS"].split(",") if n.strip()]
     if names == ["dummy"]:  # in-memory, for unit tests and demos without gateways
-        built = {g.name: g for g in _dummies(config)}
+        built = {g.name: g for g in _dummies()}
         channel_of = {"wechat_dummy": "wechat", "alipay_dummy": "alipay"}
-        app = face = {"wechat": "wechat_dummy", "alipay": "alipay_dummy"}
+        app = {"wechat": "wechat_dummy", "alipay": "alipay_dummy"}
+        face = dict(app)  # its own: a hospital may take one without the other
     else:
         unknown = sorted(set(names) - set(_GATEWAYS))
         if unknown:

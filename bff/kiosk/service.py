@@ -33,8 +33,8 @@ def pay_by_face(kiosk_id: str, channel: str, auth_code: str, order_type: str, or
                 client_ip: str) -> Payment:
     """Charge a face code for an order at a kiosk: paid, or a clear decline (the trade is reversed)."""
     payable = cashier.payable(order_type, order_id, None)
+    gateway = cashier.gateway_for(channel, "face")  # before touching anything: face-pay may not be set up
     cashier.settle_current(payable, channel, "face")  # a payment started in the app: the kiosk takes over
-    gateway = cashier.gateway_for(channel, "face")
     payment = cashier.new_payment(payable, channel, "face", gateway.name, None, kiosk_id)
     try:
         trade = gateway.pay_by_face(FacePayRequest(cashier.trade_request(payment, client_ip), auth_code, kiosk_id))

@@ -250,3 +250,17 @@ def test_a_reverse_left_unconfirmed_as_the_payment_is_recorded_paid_is_not_told_
     response = face_pay(client, kiosk, appointment["id"], auth_code="face-reverse-lost")
     assert response.status_code == 503 and response.get_json()["error"]["code"] == "PAYMENT_UNKNOWN"
     assert response.get_json()["error"]["details"]["payment_id"]  # the kiosk asks about it, it does not say no
+
+
+def test_a_channel_without_face_pay_is_refused_before_the_patients_app_payment_is_touched(app, client, alice, clock,
+                                                                                          kiosk):
+    from tests.api.payment_helpers import start_payment
+
+    appointment, _ = booked(client, alice, clock)
+    started = start_payment(client, alice, appointment["id"], channel="alipay",  # paying in the app meanwhile
+                            payer_id="2088000000000001")
+    del app.extensions["payment_gateways"].face["alipay"]  # this hospital has no smile-to-pay
+    response = face_pay(client, kiosk, appointment["id"], channel="alipay")
+    assert response.status_code == 409 and response.get_json()["error"]["code"] == "PAYMENT_CHANNEL_UNAVAILABLE"
+    shown = client.get(f"/api/v1/payments/{started['id']}", headers=alice).get_json()
+    assert shown["status"] == "pending"  # the patient can still finish paying in the app
