@@ -58,7 +58,7 @@ class Payment(db.Model):
     failure_code = db.Column(db.String(32))
     expires_at = db.Column(AwareDateTime())
     paid_at = db.Column(AwareDateTime())
-    checked_at = db.Column(AwareDateTime())  # last asked about at the gateway while pending
+    next_check_at = db.Column(AwareDateTime(), index=True)  # when the stuck-payment job asks the gateway next
     kiosk_id = db.Column(db.String(32))
     created_at = db.Column(AwareDateTime(), nullable=False, default=_utcnow, index=True)
     updated_at = db.Column(AwareDateTime(), nullable=False, default=_utcnow, onupdate=_utcnow)

@@ -6,7 +6,7 @@ Create Date: 2026-12-02 07:20:00
 
 What changed after 0005 had shipped, as its own step so a database at 0005 gets it too:
 `appointments.trade_no` and `bill_settlements.trade_no` (filled from the first captured payment
-of each order), `payments.checked_at`, the transaction number unique per gateway rather than
+of each order), `payments.next_check_at` (when the stuck-payment job asks the gateway next), the transaction number unique per gateway rather than
 across all of them, and an index for the hourly purge of kept Idempotency-Key answers.
 """
 from alembic import op
@@ -43,7 +43,8 @@ def upgrade():
     op.execute("UPDATE bill_settlements SET trade_no = " + _FIRST_CAPTURE.format(kind="bills", table="bill_settlements"))
 
     def change(batch_op):
-        batch_op.add_column(sa.Column('checked_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('next_check_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.create_index(batch_op.f('ix_payments_next_check_at'), ['next_check_at'], unique=False)
         batch_op.drop_constraint('uq_payments_transaction_id', type_='unique')
         batch_op.create_unique_constraint(batch_op.f('uq_payments_gateway_transaction_id'),
                                           ['gateway', 'transaction_id'])
@@ -60,7 +61,8 @@ def downgrade():
     def change(batch_op):
         batch_op.drop_constraint('uq_payments_gateway_transaction_id', type_='unique')
         batch_op.create_unique_constraint(batch_op.f('uq_payments_transaction_id'), ['transaction_id'])
-        batch_op.drop_column('checked_at')
+        batch_op.drop_index(batch_op.f('ix_payments_next_check_at'))
+        batch_op.drop_column('next_check_at')
     _rebuild_payments(change)
 
     for table in ('bill_settlements', 'appointments'):

@@ -426,15 +426,38 @@ def test_a_notification_for_a_gateway_not_configured_is_404(make_app):
 
 
 def test_an_abandoned_payment_is_asked_about_ever_more_rarely_until_it_expires():
-    from bff.payments.models import Payment
-    from bff.payments.service import _due_for_query
+    from bff.payments.service import next_check
 
     start = dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.UTC)
-    payment = Payment(created_at=start, expires_at=start + dt.timedelta(minutes=30))
-    assert _due_for_query(payment, start + dt.timedelta(minutes=2))  # never asked yet
-    payment.checked_at = start + dt.timedelta(minutes=2)
-    assert not _due_for_query(payment, start + dt.timedelta(minutes=2, seconds=50))
-    assert _due_for_query(payment, start + dt.timedelta(minutes=3))  # its age grew by half: 2 → 3 min
-    payment.checked_at = start + dt.timedelta(minutes=20)
-    assert not _due_for_query(payment, start + dt.timedelta(minutes=29))
-    assert _due_for_query(payment, start + dt.timedelta(minutes=31))  # past expiry: asked, then closed
+    assert next_check(start, start + dt.timedelta(minutes=2)) == start + dt.timedelta(minutes=3)  # age grows by half
+    assert next_check(start, start + dt.timedelta(minutes=20)) == start + dt.timedelta(minutes=30)
+
+
+def test_the_stuck_payment_job_keeps_its_pace_while_the_gateway_is_down_and_skips_none_that_is_due(
+        app, client, alice, bob, clock):
+    from bff.jobs import run_job
+    from bff.payments.models import Payment
+    from bff.payments.service import settle_stuck
+
+    asked_recently, _ = booked(client, alice, clock)
+    waiting, _ = booked(client, bob, clock)
+    first = start_payment(client, alice, asked_recently["id"])
+    second = start_payment(client, bob, waiting["id"])
+    dummy = gateway(app)
+    dummy.down = True
+    run_job(app, "stuck", lambda: settle_stuck(dt.timedelta(seconds=-1)))  # both asked, the gateway is down
+    with app.app_context():
+        checks = dict(db.session.execute(db.select(Payment.id, Payment.next_check_at)).all())
+        assert all(checks.values())  # the next time was kept although the gateway never answered
+        db.session.execute(db.update(Payment).where(Payment.id == first["id"]).values(
+            next_check_at=dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)))  # not due for an hour
+        db.session.execute(db.update(Payment).where(Payment.id == second["id"]).values(
+            next_check_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)))  # due now
+        db.session.commit()
+        db.session.remove()
+    dummy.down = False
+    dummy.pay(second["out_trade_no"])  # its notification was lost
+    run_job(app, "stuck", lambda: settle_stuck(dt.timedelta(seconds=-1), limit=1))  # room for one: the due one
+    with app.app_context():  # (not through GET /payments/{id}: that asks the gateway itself)
+        assert db.session.get(Payment, second["id"]).status == "paid"
+        db.session.remove()
