@@ -8,12 +8,10 @@ after IDEMPOTENCY_KEEP_HOURS: a client retries within minutes, not days.
 """
 from __future__ import annotations
 
-import binascii
 import datetime as dt
 import functools
 import json
 
-from cryptography.exceptions import InvalidTag
 from flask import Response, current_app, g, request
 from sqlalchemy.exc import IntegrityError
 
@@ -116,10 +114,9 @@ def _store(record_id: int, status: int, body: str) -> None:
 
 
 def _open(sealed: str) -> str:
-    try:
-        return current_app.extensions["data_cipher"].decrypt(sealed, _BODY_CONTEXT)
-    except (ValueError, binascii.Error, InvalidTag):  # kept in clear before answers were sealed
+    if sealed[:1] in ("{", "["):  # kept in clear by a release before answers were sealed (gone in a day)
         return sealed
+    return current_app.extensions["data_cipher"].decrypt(sealed, _BODY_CONTEXT)
 
 
 def purge(older_than: dt.timedelta) -> int:

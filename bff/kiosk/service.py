@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from bff import outbox
+from bff import clock, outbox
 from bff.errors import AppError
 from bff.extensions import db
 from bff.payments import records
@@ -16,6 +16,7 @@ from payments.interface import (
     PaymentError,
     PaymentOutcomeUnknown,
     ReversalUnconfirmed,
+    TradeNotFound,
     TradeState,
     TradeStatus,
 )
@@ -89,7 +90,11 @@ def reverse_face_trade(payload: dict) -> None:
     payment = db.session.get(Payment, payload["payment_id"])
     if payment.status != "pending" or payment.failure_code != cashier.REVERSING:
         return
-    records.gateways().by_name(payment.gateway).reverse(payment.out_trade_no)
+    try:
+        records.gateways().by_name(payment.gateway).reverse(payment.out_trade_no)
+    except TradeNotFound:  # the charge never reached the gateway: nothing to reverse, once it cannot turn up
+        if payment.created_at >= clock.now() - cashier.unseen_horizon(payment):
+            raise
     records.move(payment, "closed", failure_code="REVERSED")
     db.session.commit()
 

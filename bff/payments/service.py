@@ -253,7 +253,7 @@ def close_trade(payment: Payment) -> None:
             gateway.close(payment.out_trade_no)
     except TradeNotFound:
         unpayable = payment.method == "app" and not payment.pay_params  # the payer never got what pays it
-        if unpayable or payment.created_at < clock.now() - _unseen_horizon(payment):
+        if unpayable or payment.created_at < clock.now() - unseen_horizon(payment):
             _end_unpaid(payment, "closed")
         else:
             raise PaymentOutcomeUnknown("the trade is not visible at the gateway yet", "NOT_VISIBLE") from None
@@ -274,7 +274,7 @@ def _end_unpaid(payment: Payment, to_status: str, **fields) -> None:
         db.session.refresh(payment)
 
 
-def _unseen_horizon(payment: Payment) -> dt.timedelta:
+def unseen_horizon(payment: Payment) -> dt.timedelta:
     """How long a trade the gateway does not know may still turn up: a face code dies within a minute
     or two of being read, an app trade's create could be retried by the gateway for minutes."""
     if payment.method == "face":
@@ -288,7 +288,7 @@ def query_and_record(payment: Payment) -> TradeStatus | None:
     try:
         trade = gateway.query(payment.out_trade_no)
     except TradeNotFound:
-        if payment.status == "pending" and payment.created_at < clock.now() - _unseen_horizon(payment):
+        if payment.status == "pending" and payment.created_at < clock.now() - unseen_horizon(payment):
             _end_unpaid(payment, "closed")  # the create (or the face charge) never reached the gateway
         return None
     if trade.state in (TradeState.PAID, TradeState.REFUNDED) and trade.transaction_id:

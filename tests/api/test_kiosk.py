@@ -264,3 +264,20 @@ def test_a_channel_without_face_pay_is_refused_before_the_patients_app_payment_i
     assert response.status_code == 409 and response.get_json()["error"]["code"] == "PAYMENT_CHANNEL_UNAVAILABLE"
     shown = client.get(f"/api/v1/payments/{started['id']}", headers=alice).get_json()
     assert shown["status"] == "pending"  # the patient can still finish paying in the app
+
+
+def test_a_reverse_of_a_charge_the_gateway_never_saw_ends_once_it_cannot_turn_up(app, client, alice, clock, kiosk):
+    from bff.payments.models import Payment
+
+    appointment, _ = booked(client, alice, clock)
+    assert face_pay(client, kiosk, appointment["id"], auth_code="face-reverse-lost").status_code == 402
+    dummy = app.extensions["payment_gateways"].for_face("wechat")
+    dummy._trades.clear()  # the charge (and so its reverse) never reached the gateway
+    settle(app)
+    with app.app_context():
+        assert db.session.execute(db.select(Payment.status)).scalar_one() == "pending"  # it may still turn up
+    clock.advance(days=1)
+    settle(app)
+    with app.app_context():
+        assert db.session.execute(db.select(Payment.status)).scalar_one() == "closed"
+    assert assert_money_holds(app)["captured"] == 0
