@@ -35,10 +35,9 @@ def readyz():
 
 def _outbox_backlog() -> dict:
     """Work waiting in the outbox, for hospital IT (it does not make the BFF unready: retries catch up)."""
-    from bff.outbox import OutboxMessage
+    from bff import outbox
 
-    pending, oldest = db.session.execute(db.select(db.func.count(), db.func.min(OutboxMessage.created_at))
-                                         .where(OutboxMessage.status == "pending")).one()
+    pending, oldest = outbox.backlog()
     age = (dt.datetime.now(dt.UTC) - oldest).total_seconds() if oldest else 0.0
     return {"pending": pending, "oldest_seconds": round(age)}
 

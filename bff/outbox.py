@@ -100,10 +100,15 @@ def run_due(limit: int = 50) -> int:
     return finished
 
 
+def backlog() -> tuple[int, dt.datetime | None]:
+    """Rows not yet done, and when the oldest of them was queued (for /readyz)."""
+    return tuple(db.session.execute(db.select(db.func.count(), db.func.min(OutboxMessage.created_at))
+                                    .where(OutboxMessage.status == "pending")).one())
+
+
 def pending_count() -> int:
-    """Rows not yet done (for /readyz and the CLI)."""
-    return db.session.execute(db.select(db.func.count()).select_from(OutboxMessage)
-                              .where(OutboxMessage.status == "pending")).scalar_one()
+    """Rows not yet done (for the CLI and tests)."""
+    return backlog()[0]
 
 
 def _lease() -> dt.timedelta:

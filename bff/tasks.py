@@ -1,4 +1,4 @@
-"""Celery: the background work in production — the outbox, periodic jobs, the daily reconciliation.
+"""Celery: the background work in production — the outbox and the periodic jobs (the daily reconciliation among them).
 
 The same functions run in-process in the embedded default (`bff.jobs`, JOBS_IN_PROCESS=1). Here
 they run on a Redis broker: `celery -A bff.worker:celery worker --beat` (see deploy/). There is no
@@ -7,7 +7,6 @@ result backend: every task is fire-and-forget, so a broker that is down never bl
 """
 from __future__ import annotations
 
-import datetime as dt
 import logging
 
 from celery import Celery, Task
@@ -67,13 +66,3 @@ def run_periodic_job(name: str) -> None:
     """One of the periodic jobs by name."""
     app = celery.flask_app
     jobs.run_job(app, name, jobs.periodic_jobs(app)[name])
-
-
-@celery.task(name="yiqiao.reconcile")
-def reconcile(date: str | None = None) -> None:
-    """Reconcile a day on demand (beat runs yesterday's as the periodic job `reconcile_yesterday`)."""
-    from bff.payments import reconcile as reconciliation
-
-    app = celery.flask_app
-    day = dt.date.fromisoformat(date) if date else None
-    jobs.run_job(app, "reconcile", lambda: reconciliation.run_daily(day))

@@ -15,6 +15,7 @@ import tempfile
 from collections.abc import Iterator
 
 from flask import current_app
+from sqlalchemy.orm import selectinload
 
 from bff import clock
 from bff.extensions import db
@@ -54,7 +55,8 @@ def captured_for(ledger: list[LedgerMovement], his: list[HisRecord]) -> list[Cap
     if not trade_nos:
         return []
     payments = db.session.execute(db.select(Payment).where(Payment.out_trade_no.in_(trade_nos),
-                                                           Payment.paid_at.is_not(None))).scalars()
+                                                           Payment.paid_at.is_not(None))
+                                  .options(selectinload(Payment.refunds))).scalars()
     return [CapturedPayment(p.out_trade_no, p.amount, orders.of(p.order_type).fulfilled(p),
                             sum(r.amount for r in p.refunds if r.status != "failed"), p.refunded) for p in payments]
 
