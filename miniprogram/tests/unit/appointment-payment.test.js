@@ -48,6 +48,20 @@ test('a held booking shows the time left, ticking each second, and 去支付', a
   expect(page.querySelector('#pay-button')).toBeUndefined();
 });
 
+test('a hold the server has not let go yet is asked about every few seconds, not in a loop', async () => {
+  const fake = installFakeBackend({ 'GET /api/v1/appointments/:id': () => fx.heldAppointment({}) });
+  const page = await renderPage('pages/appointments/detail', { id: '501' });
+  const before = detailGets(fake).length;
+  await advance(10 * 60 * 1000 + 1000); // the hold runs out; the server still answers 待支付 (its job lags)
+  const atExpiry = detailGets(fake).length;
+  expect(atExpiry - before).toBeLessThanOrEqual(2);
+  fake.setRoute('GET /api/v1/appointments/:id', () => fx.heldAppointment({ status: 'expired' }));
+  await advance(5000);
+  expect(textOf(page.querySelector('#status-tag'))).toBe('已过期');
+  await advance(60000);
+  expect(detailGets(fake).length).toBe(atExpiry + 1); // nothing more once it has expired
+});
+
 test('去支付 paid goes to the result page; a cancelled payment says the place is kept until 09:40', async () => {
   let polls = 0;
   const fake = installFakeBackend({

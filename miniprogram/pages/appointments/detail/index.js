@@ -12,6 +12,10 @@ const fmt = require('../../../utils/format');
 const { messageOf } = require('../../../utils/errors');
 
 const REFUND_POLL = { intervalMs: 2000, timeoutMs: 20000 };
+// Once the hold has run out the server lets the place go within a few seconds (its periodic job);
+// until it has, ask again now and then, never in a loop.
+const HOLD_RECHECK_MS = 5000;
+const HOLD_RECHECKS = 12;
 // Answers after which the booking itself has changed: read it again.
 const RELOAD_AFTER = ['HOLD_EXPIRED', 'ORDER_NOT_PAYABLE', 'CONFIRMING', 'NOT_CANCELLABLE'];
 
@@ -97,21 +101,35 @@ Page({
       this.setData({ holdLeftText: '' });
       return;
     }
+    if (view.holdExpiresAt > Date.now()) this.holdRechecks = 0;
     const tick = () => {
       const left = view.holdExpiresAt - Date.now();
       this.setData({ holdLeftText: fmt.formatCountdown(left) });
       if (left <= 0) {
         this.stopHoldClock();
-        this.loadAppointment();
+        this.recheckAfterHold();
       }
     };
     tick();
     if (view.holdExpiresAt > Date.now()) this.holdTimer = setInterval(tick, 1000);
   },
 
+  /** The hold has run out: read the booking at once, then every few seconds while still held. */
+  recheckAfterHold() {
+    const done = this.holdRechecks || 0;
+    if (done >= HOLD_RECHECKS) return;
+    this.holdRechecks = done + 1;
+    this.recheckTimer = setTimeout(() => {
+      this.recheckTimer = null;
+      this.loadAppointment();
+    }, done === 0 ? 0 : HOLD_RECHECK_MS);
+  },
+
   stopHoldClock() {
     if (this.holdTimer) clearInterval(this.holdTimer);
+    if (this.recheckTimer) clearTimeout(this.recheckTimer);
     this.holdTimer = null;
+    this.recheckTimer = null;
   },
 
   async loadQueue() {
