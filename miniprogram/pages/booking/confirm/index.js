@@ -7,7 +7,7 @@
 const { bookAppointment } = require('../../../services/appointments');
 const { applyElderMode } = require('../../../utils/elder');
 const { getDraft, rememberBooking, summaryOf } = require('../../../utils/booking-draft');
-const { newIdempotencyKey, createKeyKeeper } = require('../../../utils/idempotency');
+const { createKeyKeeper } = require('../../../utils/idempotency');
 const { loadPatientChoices, preferredPatientId } = require('../../../utils/patient-choice');
 const { payOrder } = require('../../../utils/pay-flow');
 const { messageOf, outcomeUnknown } = require('../../../utils/errors');
@@ -30,6 +30,7 @@ Page({
   },
 
   onLoad() {
+    this.bookKeys = createKeyKeeper(); // one key for this exact booking, a new one when what is booked changes
     this.payKeys = createKeyKeeper();
     this.draft = getDraft();
     this.setData({ summary: summaryOf(this.draft) });
@@ -65,16 +66,6 @@ Page({
     wx.navigateTo({ url: '/pages/patients/add/index' });
   },
 
-  /** The key for this exact booking; a new one only when what is booked changes. */
-  keyFor(body) {
-    const fingerprint = JSON.stringify(body);
-    if (!this.pendingKey || this.pendingFingerprint !== fingerprint) {
-      this.pendingKey = newIdempotencyKey();
-      this.pendingFingerprint = fingerprint;
-    }
-    return this.pendingKey;
-  },
-
   async onConfirm() {
     if (this.data.submitting) return;
     const { selectedPatientId } = this.data;
@@ -87,11 +78,11 @@ Page({
       scheduleId: this.draft.schedule && this.draft.schedule.id,
       slotId: this.draft.slot && this.draft.slot.id,
     };
-    const key = this.keyFor(body);
+    const key = this.bookKeys.keyFor(body);
     this.setData({ submitting: true, errorMessage: '' });
     try {
       const appointment = await bookAppointment(body, key);
-      this.pendingKey = null;
+      this.bookKeys.done();
       rememberBooking(appointment);
       if (appointment.status === 'awaiting_payment') {
         await this.payForBooking(appointment);
@@ -125,7 +116,7 @@ Page({
       this.setData({ submitting: false, errorMessage: UNCERTAIN_MESSAGE });
       return;
     }
-    this.pendingKey = null;
+    this.bookKeys.done();
     if (RETRY_HERE.includes(err.code) || err.status >= 500) {
       this.setData({ submitting: false, errorMessage: messageOf(err) });
       return;
