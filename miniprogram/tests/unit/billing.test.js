@@ -174,4 +174,5 @@ test('a settlement still under way after the watch offers 刷新', async () => {
   order = fx.settlement({ status: 'settled', receipt_no: 'R1' });
   await tap(page, '#refresh-button');
   expect(textOf(page.querySelector('#result-title'))).toBe('缴费成功');
+  expect(page.querySelector('#refresh-button')).toBeUndefined(); // done: nothing left to refresh
 });

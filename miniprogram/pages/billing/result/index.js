@@ -44,6 +44,7 @@ Page({
   async refresh() {
     try {
       const order = this.show(await getSettlement(this.orderId));
+      this.setData({ slow: false });
       if (!SETTLED.includes(order.status)) this.watch();
     } catch (err) {
       this.setData({ loading: false, errorMessage: messageOf(err) });
