@@ -41,6 +41,15 @@ def paid_booking(app, client, headers, clock, days: int = 1):
     return appointment, payment
 
 
+def refunds_complete(app, client, channel: str = "wechat", notify_channel: str = "wechatpay") -> list[int]:
+    """The bank finishes the refunds and the gateway tells us; the BFF's answer to each notification."""
+    dummy = gateway(app, channel)
+    answers = [notify(client, dummy.refund_notification(no), notify_channel).status_code
+               for no in dummy.settle_refunds()]
+    settle(app)
+    return answers
+
+
 def notify(client, body: bytes, channel: str = "wechatpay"):
     """Deliver a gateway notification to the BFF."""
     return client.post(f"/notify/{channel}", data=body, content_type="application/json")

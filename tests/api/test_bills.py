@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.payment_helpers import assert_money_holds, gateway, notify, settle
+from tests.api.payment_helpers import assert_money_holds, gateway, notify, refunds_complete, settle
 from tests.conftest import add_patient, login
 
 
@@ -58,9 +58,7 @@ def test_a_bill_paid_at_the_window_meanwhile_is_refunded(app, client, alice, pat
     dummy = gateway(app, "alipay")
     notify(client, dummy.pay(payment["out_trade_no"]), "alipay")
     settle(app)
-    for out_refund_no in dummy.settle_refunds():
-        notify(client, dummy.refund_notification(out_refund_no), "alipay")
-    settle(app)
+    refunds_complete(app, client, "alipay", "alipay")
     shown = client.get(f"/api/v1/bills/settlements/{order['id']}", headers=alice).get_json()
     assert shown["status"] == "refunded" and "已在医院缴纳" in shown["failure_reason"]
     assert shown["payment"]["refunded"] == order["amount"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from tests.api.payment_helpers import gateway, notify, paid_booking, settle
+from tests.api.payment_helpers import paid_booking, refunds_complete, settle
 
 
 @pytest.fixture
@@ -23,10 +23,7 @@ def upgrade_from_0005_keeps_the_money_story(app, client, headers, clock) -> None
     cancelled, _ = paid_booking(app, client, headers, clock, days=2)
     client.post(f"/api/v1/appointments/{cancelled['id']}/cancel", headers=headers)
     settle(app)
-    dummy = gateway(app)
-    for out_refund_no in dummy.settle_refunds():
-        notify(client, dummy.refund_notification(out_refund_no))
-    settle(app)
+    refunds_complete(app, client)
 
     def counts():
         tables = ("payments", "refunds", "ledger_entries", "payment_notifications", "outbox")

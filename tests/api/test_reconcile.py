@@ -4,15 +4,7 @@ from __future__ import annotations
 import pytest
 
 from bff.extensions import db
-from tests.api.payment_helpers import (
-    assert_money_holds,
-    booked,
-    gateway,
-    notify,
-    paid_booking,
-    settle,
-    start_payment,
-)
+from tests.api import payment_helpers as pay
 from tests.conftest import login
 from tests.fakes import fill_slot
 
@@ -22,38 +14,31 @@ def app(make_app, tmp_path):
     return make_app(PAYMENT_MODE="online", RECONCILE_DIR=str(tmp_path / "reconciliation"))
 
 
-def _refunds_done(app, client):
-    dummy = gateway(app)
-    for out_refund_no in dummy.settle_refunds():
-        notify(client, dummy.refund_notification(out_refund_no))
-    settle(app)
-
-
 def _a_day_of_business(app, client, clock):
     """A kept booking, one cancelled and refunded, one the HIS refused (refunded automatically)."""
     alice, bob, carol = (login(client, n) for n in ("alice", "bob", "carol"))
-    paid_booking(app, client, alice, clock)
-    cancelled, _ = paid_booking(app, client, bob, clock, days=2)
+    pay.paid_booking(app, client, alice, clock)
+    cancelled, _ = pay.paid_booking(app, client, bob, clock, days=2)
     client.post(f"/api/v1/appointments/{cancelled['id']}/cancel", headers=bob)
-    refused, _ = booked(client, carol, clock, days=3)
-    payment = start_payment(client, carol, refused["id"])
+    refused, _ = pay.booked(client, carol, clock, days=3)
+    payment = pay.start_payment(client, carol, refused["id"])
     memory_his = app.extensions["his"].adapter
     memory_his.fail_next("confirm_registration", times=2)  # the HIS is down for a while…
-    notify(client, gateway(app).pay(payment["out_trade_no"]))
-    settle(app)
+    pay.notify(client, pay.gateway(app).pay(payment["out_trade_no"]))
+    pay.settle(app)
     with app.app_context():
         from bff.appointments.models import Appointment
 
         memory_his.unlock_slot(db.session.get(Appointment, refused["id"]).request_id)  # …and lets the hold go
         db.session.remove()
     fill_slot(memory_his, refused["schedule"]["id"], refused["slot"]["id"])  # the window took the place
-    settle(app)
-    _refunds_done(app, client)
+    pay.settle(app)
+    pay.refunds_complete(app, client)
 
 
 def test_a_whole_day_reconciles_with_zero_differences(app, client, clock, tmp_path):
     _a_day_of_business(app, client, clock)
-    assert_money_holds(app)
+    pay.assert_money_holds(app)
     result = app.test_cli_runner().invoke(args=["payments", "reconcile", "--date", clock().date().isoformat()])
     assert result.exit_code == 0, result.output
     assert "一致" in result.output and "差异" not in result.output
@@ -86,7 +71,7 @@ def test_the_daily_job_waits_for_the_morning_bills_then_reconciles_yesterday_onc
 
     from bff.payments.reconcile import run_daily
 
-    paid_booking(app, client, login(client, "alice"), clock)
+    pay.paid_booking(app, client, login(client, "alice"), clock)
     day = clock().date()
     folder = tmp_path / "reconciliation" / day.isoformat()
     clock.set(clock().replace(hour=1) + dt.timedelta(days=1))  # past midnight: the bill is not there yet
