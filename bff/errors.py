@@ -8,31 +8,10 @@ from flask_smorest import Api
 from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
 
+from bff.error_catalogue import CATALOGUE, spec
 from bff.his.port import HisUnavailable
 
 log = logging.getLogger("bff.errors")
-
-# Stable codes and the Chinese message a patient sees when the caller gives none.
-MESSAGES = {
-    "BAD_REQUEST": "请求格式有误",
-    "VALIDATION_ERROR": "填写的信息有误，请检查后重试",
-    "UNAUTHORIZED": "请先登录",
-    "TOKEN_EXPIRED": "登录已过期，请重新登录",
-    "FORBIDDEN": "没有权限执行此操作",
-    "NOT_FOUND": "请求的内容不存在",
-    "METHOD_NOT_ALLOWED": "不支持该请求方式",
-    "CONFLICT": "操作冲突，请刷新后重试",
-    "PAYLOAD_TOO_LARGE": "提交的内容过大",
-    "UNSUPPORTED_MEDIA_TYPE": "请求内容类型不受支持",
-    "RATE_LIMITED": "操作过于频繁，请稍后再试",
-    "INTERNAL_ERROR": "系统繁忙，请稍后再试",
-    "HIS_UNAVAILABLE": "医院系统暂时无法连接，请稍后再试",
-    "HIS_REJECTED": "医院系统拒绝了该操作",
-    "WX_CODE_INVALID": "微信登录凭证无效，请重新进入小程序",
-    "WX_UNAVAILABLE": "微信服务暂时无法连接，请稍后再试",
-    "IDEMPOTENCY_KEY_REUSED": "该请求编号已用于其他内容",
-    "IDEMPOTENCY_IN_PROGRESS": "相同的请求正在处理中，请稍候",
-}
 
 _STATUS_CODES = {
     400: "BAD_REQUEST", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND",
@@ -42,15 +21,19 @@ _STATUS_CODES = {
 
 
 class AppError(Exception):
-    """An error the user can act on: stable code, Chinese message, matching status."""
+    """An error the user can act on: a catalogued code, which fixes the status, and a Chinese message.
 
-    def __init__(self, code: str, status: int = 400, message: str | None = None, details: dict | None = None,
+    ``message`` overrides the catalogue's default when the moment allows a more precise one.
+    """
+
+    def __init__(self, code: str, message: str | None = None, details: dict | None = None, *,
                  headers: dict | None = None, transient: bool = False):
         super().__init__(code)
+        known = spec(code)  # an uncatalogued code is a bug, found by the first test that meets it
         self.transient = transient  # true when the same request may well succeed soon
         self.code = code
-        self.status = status
-        self.message = message or MESSAGES.get(code, MESSAGES["INTERNAL_ERROR"])
+        self.status = known.status
+        self.message = message or known.message
         self.details = details or {}
         self.headers = headers or {}
 
@@ -68,7 +51,7 @@ class ErrorSchema(Schema):
 def error_response(code: str, status: int, message: str | None = None, details: dict | None = None,
                    headers: dict | None = None):
     """Build the envelope response."""
-    body = {"error": {"code": code, "message": message or MESSAGES.get(code, MESSAGES["INTERNAL_ERROR"]),
+    body = {"error": {"code": code, "message": message or CATALOGUE.get(code, CATALOGUE["INTERNAL_ERROR"]).message,
                       "details": details or {}}}
     response = jsonify(body)
     response.status_code = status

@@ -82,9 +82,9 @@ def _abandoned(earlier) -> bool:
 def _earlier_answer(earlier, fingerprint: str) -> Response:
     """Replay what the first request with this key answered, or say why not."""
     if earlier.fingerprint != fingerprint:
-        raise AppError("IDEMPOTENCY_KEY_REUSED", 409)
+        raise AppError("IDEMPOTENCY_KEY_REUSED")
     if earlier.status_code is None:
-        raise AppError("IDEMPOTENCY_IN_PROGRESS", 409, headers={"Retry-After": "1"}, transient=True)
+        raise AppError("IDEMPOTENCY_IN_PROGRESS", headers={"Retry-After": "1"}, transient=True)
     response = Response(_open(earlier.body), status=earlier.status_code, mimetype="application/json")
     response.headers["Idempotent-Replayed"] = "true"
     return response
@@ -147,7 +147,7 @@ def idempotent(precheck=None):
                 return view(*args, **kwargs)
             key = _scoped(key)
             if len(key) > 128:
-                raise AppError("BAD_REQUEST", 400, "Idempotency-Key 过长（最多128个字符，自助机64个）")
+                raise AppError("BAD_REQUEST", "Idempotency-Key 过长（最多128个字符，自助机64个）")
             fingerprint = _fingerprint(args, kwargs)
             earlier = _find(key)
             if earlier is not None and not _abandoned(earlier):
@@ -161,7 +161,7 @@ def idempotent(precheck=None):
                 earlier = _find(key)
                 if earlier is not None:
                     return _earlier_answer(earlier, fingerprint)
-            raise AppError("IDEMPOTENCY_IN_PROGRESS", 409, headers={"Retry-After": "1"}, transient=True)
+            raise AppError("IDEMPOTENCY_IN_PROGRESS", headers={"Retry-After": "1"}, transient=True)
 
         return wrapper
 

@@ -44,11 +44,11 @@ class AppointmentOrders(orders.OrderType):
         appointment = db.session.get(Appointment, order_id)
         if appointment is None or (user_id is not None and appointment.user_id != user_id) \
                 or appointment.status == "failed":
-            raise AppError("APPOINTMENT_NOT_FOUND", 404, "预约不存在")
+            raise AppError("APPOINTMENT_NOT_FOUND")
         if appointment.status != "awaiting_payment":
-            raise AppError("ORDER_NOT_PAYABLE", 409, "该预约当前无需支付")
+            raise AppError("ORDER_NOT_PAYABLE", "该预约当前无需支付")
         if appointment.hold_expires_at is None or appointment.hold_expires_at <= clock.now():
-            raise AppError("HOLD_EXPIRED", 409, "支付时间已过，号源已释放，请重新预约")
+            raise AppError("HOLD_EXPIRED")
         return orders.Payable("appointment", appointment.id, appointment.user_id, appointment.fee,
                               f"挂号费-{appointment.department_name}-{appointment.doctor_name}",
                               appointment.hold_expires_at)

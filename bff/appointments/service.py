@@ -34,17 +34,16 @@ from payments.interface import PaymentError
 log = logging.getLogger("bff.appointments")
 
 UPCOMING = ("pending", "awaiting_payment", "paid", "confirmed", "checked_in")
-SLOT_FULL_MESSAGE = "该时段号源已约满，请选择其他时段"
 
-# HIS rejections at lock/confirm time → what the patient is told.
+# HIS rejections at lock/confirm time → the code the patient is told (status and words: the catalogue).
 _REJECTIONS = {
-    port.SLOT_FULL: ("SLOT_FULL", 409, SLOT_FULL_MESSAGE),
-    port.NOT_RELEASED: ("NOT_RELEASED", 403, "该号源尚未开放预约"),
-    port.SCHEDULE_STOPPED: ("SCHEDULE_STOPPED", 409, "医生该时段已停诊"),
-    port.DUPLICATE_REGISTRATION: ("DUPLICATE_BOOKING", 409, "该就诊人当天已预约过该科室"),
-    port.PATIENT_INVALID: ("PATIENT_INVALID", 409, "医院系统未能识别该就诊人，请核对信息"),
-    port.NOT_FOUND: ("SCHEDULE_NOT_FOUND", 404, "该排班不存在"),
-    port.LOCK_EXPIRED: ("HOLD_EXPIRED", 409, "号源锁定已过期，请重新预约"),
+    port.SLOT_FULL: "SLOT_FULL",
+    port.NOT_RELEASED: "NOT_RELEASED",
+    port.SCHEDULE_STOPPED: "SCHEDULE_STOPPED",
+    port.DUPLICATE_REGISTRATION: "DUPLICATE_BOOKING",
+    port.PATIENT_INVALID: "PATIENT_INVALID",
+    port.NOT_FOUND: "SCHEDULE_NOT_FOUND",
+    port.LOCK_EXPIRED: "HOLD_EXPIRED",
 }
 
 
@@ -53,15 +52,16 @@ def _his():
 
 
 def _rejection(error: HisRejected) -> AppError:
-    code, status, message = _REJECTIONS.get(error.code, ("HIS_REJECTED", 409, error.message or "医院系统拒绝了该预约"))
-    return AppError(code, status, message)
+    if error.code in _REJECTIONS:
+        return AppError(_REJECTIONS[error.code])
+    return AppError("HIS_REJECTED", error.message or "医院系统拒绝了该预约")
 
 
 def get_for(user_id: int, appointment_id: str) -> Appointment:
     """One of the user's appointments; anyone else's is a 404 like a missing one."""
     appointment = db.session.get(Appointment, appointment_id)
     if appointment is None or appointment.user_id != user_id or appointment.status == "failed":
-        raise AppError("APPOINTMENT_NOT_FOUND", 404, "预约不存在")
+        raise AppError("APPOINTMENT_NOT_FOUND")
     return appointment
 
 
@@ -93,7 +93,7 @@ def check_bookable(user_id: int, patient_id: int, schedule_id: str, slot_id: str
     schedule = catalog.schedule(schedule_id)
     slot = _bookable_slot(schedule, slot_id)
     if state.slot_is_full(slot.id, slot.capacity):
-        raise AppError("SLOT_FULL", 409, SLOT_FULL_MESSAGE)
+        raise AppError("SLOT_FULL")
     g.bookable = (asked, (patients.get_for(user_id, patient_id), schedule, slot))
     return g.bookable[1]
 
@@ -116,14 +116,14 @@ def _bookable_slot(schedule: port.Schedule, slot_id: str) -> port.TimeSlot:
     # The release time decides, not a cached status: at the release moment the cache may still
     # say not_released for a few seconds.
     if schedule.release_at > now:
-        raise AppError("NOT_RELEASED", 403, "该号源尚未开放预约", {"release_at": schedule.release_at.isoformat()})
+        raise AppError("NOT_RELEASED", details={"release_at": schedule.release_at.isoformat()})
     if schedule.status == "stopped":
-        raise AppError("SCHEDULE_STOPPED", 409, "医生该时段已停诊")
+        raise AppError("SCHEDULE_STOPPED")
     slot = next((s for s in catalog.slots_of(schedule) if s.id == slot_id), None)
     if slot is None:
-        raise AppError("SLOT_NOT_FOUND", 404, "该时段不存在")
+        raise AppError("SLOT_NOT_FOUND")
     if catalog.slot_status(slot, now) == "passed":
-        raise AppError("SLOT_PASSED", 409, "该时段已过，请选择其他时段")
+        raise AppError("SLOT_PASSED")
     return slot
 
 
@@ -144,7 +144,7 @@ def _reserve(user_id: int, patient, schedule: port.Schedule, slot: port.TimeSlot
         raise _duplicate(patient.id, schedule) from None
     if not state.take_place(slot.id, schedule.id, slot.capacity):
         db.session.rollback()
-        raise AppError("SLOT_FULL", 409, SLOT_FULL_MESSAGE)
+        raise AppError("SLOT_FULL")
     db.session.commit()
     return appointment
 
@@ -156,9 +156,9 @@ def _duplicate(patient_id: int, schedule: port.Schedule) -> AppError:
         Appointment.visit_date == schedule.date, Appointment.active == 1)).scalar_one_or_none()
     details = {"appointment_id": other.id} if other else {}
     if other is not None and other.status == "pending":
-        return AppError("BOOKING_IN_PROGRESS", 409, "上一次预约正在向医院确认，请稍后在“我的预约”中查看", details,
+        return AppError("BOOKING_IN_PROGRESS", details=details,
                         transient=True)
-    return AppError("DUPLICATE_BOOKING", 409, "该就诊人当天已预约过该科室，请勿重复预约", details)
+    return AppError("DUPLICATE_BOOKING", details=details)
 
 
 def _lock_in_his(appointment: Appointment) -> dict:
@@ -281,11 +281,10 @@ def cancel(user_id: int, appointment_id: str) -> Appointment:
     if appointment.status == "paid":
         raise _still_confirming()
     if appointment.status not in ("awaiting_payment", "confirmed"):
-        raise AppError("NOT_CANCELLABLE", 409, "该预约当前状态不能取消")
+        raise AppError("NOT_CANCELLABLE")
     cutoff = appointment.slot_start - dt.timedelta(minutes=current_app.config["CANCEL_CUTOFF_MINUTES"])
     if clock.now() > cutoff:
-        raise AppError("CANCEL_TOO_LATE", 409, "已超过可取消时间，请到医院窗口办理",
-                       {"cutoff": cutoff.isoformat()})
+        raise AppError("CANCEL_TOO_LATE", details={"cutoff": cutoff.isoformat()})
     payment = _stop_payment(appointment)
     if appointment.status == "paid":  # the money landed as we closed the trade: its confirmation runs now
         raise _still_confirming()
@@ -303,7 +302,7 @@ def cancel(user_id: int, appointment_id: str) -> Appointment:
 
 
 def _still_confirming() -> AppError:
-    return AppError("CONFIRMING", 409, "支付成功，正在向医院确认挂号，请稍后再取消", transient=True)
+    return AppError("CONFIRMING", transient=True)
 
 
 def _guard_cancellation(appointment: Appointment) -> str | None:
@@ -356,7 +355,7 @@ def _stop_payment(appointment: Appointment):
         try:
             cashier.close_trade(payment)
         except PaymentError as error:
-            raise AppError("PAYMENT_UNAVAILABLE", 503, "支付服务暂时无法连接，请稍后再取消",
+            raise AppError("PAYMENT_UNAVAILABLE", "支付服务暂时无法连接，请稍后再取消",
                            headers={"Retry-After": "5"}) from error
         if payment.status == "paid":  # paid meanwhile: cancel it as a paid booking
             db.session.refresh(appointment)
@@ -370,7 +369,7 @@ def _cancel_in_his(appointment: Appointment) -> None:
         else:
             _his().unlock_slot(appointment.request_id)
     except HisRejected as error:  # cancelling twice is already a no-op in every adapter
-        raise AppError("CANCEL_REJECTED", 409, error.message or "医院系统不允许取消该预约") from error
+        raise AppError("CANCEL_REJECTED", error.message or "医院系统不允许取消该预约") from error
 
 
 def check_in(user_id: int, appointment_id: str) -> Appointment:
@@ -379,12 +378,12 @@ def check_in(user_id: int, appointment_id: str) -> Appointment:
     if appointment.status == "checked_in":
         return appointment
     if appointment.status != "confirmed":
-        raise AppError("NOT_CHECKINABLE", 409, "该预约当前状态不能签到")
+        raise AppError("NOT_CHECKINABLE")
     _check_window(appointment)
     try:
         result = _his().check_in(appointment.registration_id)
     except HisRejected as error:
-        raise AppError("CHECKIN_REJECTED", 409, error.message or "医院系统暂不允许签到") from error
+        raise AppError("CHECKIN_REJECTED", error.message or "医院系统暂不允许签到") from error
     try:
         state.move(appointment, "checked_in", "checked in", queue_no=result.queue_no)
     except state.TransitionLost:
@@ -400,22 +399,21 @@ def check_in(user_id: int, appointment_id: str) -> Appointment:
 def _check_window(appointment: Appointment) -> None:
     now = clock.now()
     if now.date() != appointment.visit_date:
-        raise AppError("CHECKIN_NOT_TODAY", 409, "只能在就诊当天签到",
-                       {"visit_date": appointment.visit_date.isoformat()})
+        raise AppError("CHECKIN_NOT_TODAY", details={"visit_date": appointment.visit_date.isoformat()})
     opens = appointment.slot_start - dt.timedelta(minutes=current_app.config["CHECKIN_OPENS_MINUTES"])
     closes = appointment.slot_end + dt.timedelta(minutes=current_app.config["CHECKIN_LATE_MINUTES"])
     if now < opens:
-        raise AppError("CHECKIN_TOO_EARLY", 409, f"签到时间未到，请于{opens:%H:%M}后签到",
+        raise AppError("CHECKIN_TOO_EARLY", f"签到时间未到，请于{opens:%H:%M}后签到",
                        {"opens_at": opens.isoformat()})
     if now > closes:
-        raise AppError("CHECKIN_CLOSED", 409, "已过签到时间，请到分诊台咨询", {"closed_at": closes.isoformat()})
+        raise AppError("CHECKIN_CLOSED", details={"closed_at": closes.isoformat()})
 
 
 def queue(user_id: int, appointment_id: str) -> port.QueueStatus:
     """Where the patient stands in the queue, after check-in."""
     appointment = get_for(user_id, appointment_id)
     if appointment.status != "checked_in":
-        raise AppError("NOT_CHECKED_IN", 409, "签到后才能查看排队情况")
+        raise AppError("NOT_CHECKED_IN")
     return _his().queue_status(appointment.registration_id)
 
 

@@ -16,9 +16,9 @@ def wx_login(js_code: str) -> dict:
     try:
         session = current_app.extensions["wx_login"].code_to_session(js_code)
     except WxCodeInvalid as error:
-        raise AppError("WX_CODE_INVALID", 401) from error
+        raise AppError("WX_CODE_INVALID") from error
     except WxUnavailable as error:
-        raise AppError("WX_UNAVAILABLE", 503) from error
+        raise AppError("WX_UNAVAILABLE") from error
     user = _find_or_create_user(session.openid, session.unionid)
     return {"token": tokens.issue(user.id), "expires_in": current_app.config["TOKEN_TTL_SECONDS"],
             "user": {"id": user.id}}

@@ -55,7 +55,7 @@ def login_required(view):
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
         if g.get("user_id") is None:
-            raise AppError(g.get("auth_error") or "UNAUTHORIZED", 401,
+            raise AppError(g.get("auth_error") or "UNAUTHORIZED",
                            headers={"WWW-Authenticate": 'Bearer realm="yiqiao"'})
         return view(*args, **kwargs)
 

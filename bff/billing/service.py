@@ -64,7 +64,7 @@ def create_settlement(user_id: int, patient_id: int, bill_ids: list[str]) -> Set
     chosen = list(dict.fromkeys(bill_ids))
     gone = [i for i in chosen if i not in listed]
     if gone:
-        raise AppError("BILL_NOT_PENDING", 409, "所选费用已缴纳或已变更，请刷新后重新选择", {"bill_ids": gone})
+        raise AppError("BILL_NOT_PENDING", details={"bill_ids": gone})
     bills = [listed[i] for i in chosen]
     order = SettlementOrder(user_id=user_id, patient_id=patient.id, his_patient_id=patient.his_patient_id,
                             bills=json.dumps([{"id": b.id, "title": b.title, "department": b.department,
@@ -80,7 +80,7 @@ def get_for(user_id: int, order_id: str) -> SettlementOrder:
     """One of the user's settlement orders; anyone else's is a 404."""
     order = db.session.get(SettlementOrder, order_id)
     if order is None or order.user_id != user_id:
-        raise AppError("SETTLEMENT_NOT_FOUND", 404, "缴费单不存在")
+        raise AppError("SETTLEMENT_NOT_FOUND")
     return order
 
 
@@ -114,11 +114,11 @@ class BillOrders(orders.OrderType):
         """A settlement order not yet paid, before it expires."""
         order = db.session.get(SettlementOrder, order_id)
         if order is None or (user_id is not None and order.user_id != user_id):
-            raise AppError("SETTLEMENT_NOT_FOUND", 404, "缴费单不存在")
+            raise AppError("SETTLEMENT_NOT_FOUND")
         if order.status != "pending":
-            raise AppError("ORDER_NOT_PAYABLE", 409, "该缴费单当前无需支付")
+            raise AppError("ORDER_NOT_PAYABLE", "该缴费单当前无需支付")
         if order.expires_at <= clock.now():
-            raise AppError("SETTLEMENT_EXPIRED", 409, "缴费单已过期，请重新选择费用")
+            raise AppError("SETTLEMENT_EXPIRED")
         titles = "、".join(b["title"] for b in json.loads(order.bills))
         return orders.Payable("bills", order.id, order.user_id, order.amount, f"门诊缴费-{titles}"[:60],
                               order.expires_at)

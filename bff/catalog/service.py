@@ -49,12 +49,12 @@ def schedules(department: str | None, doctor: str | None, date_from: dt.date | N
 def schedule(schedule_id: str) -> Schedule:
     """One schedule, 404 SCHEDULE_NOT_FOUND when the HIS does not know it."""
     if not _HIS_ID.match(schedule_id):
-        raise AppError("SCHEDULE_NOT_FOUND", 404, "该排班不存在")
+        raise AppError("SCHEDULE_NOT_FOUND")
     try:
         return _his().get_schedule(schedule_id)
     except HisRejected as error:
         if error.code == NOT_FOUND:
-            raise AppError("SCHEDULE_NOT_FOUND", 404, "该排班不存在") from error
+            raise AppError("SCHEDULE_NOT_FOUND") from error
         raise
 
 
@@ -69,7 +69,7 @@ def slots_of(known: Schedule) -> list[TimeSlot]:
         return sorted(_his().list_slots(known.id), key=lambda s: s.start)
     except HisRejected as error:
         if error.code == NOT_FOUND:
-            raise AppError("SCHEDULE_NOT_FOUND", 404, "该排班不存在") from error
+            raise AppError("SCHEDULE_NOT_FOUND") from error
         raise
 
 

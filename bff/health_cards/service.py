@@ -48,13 +48,12 @@ def _cipher():
 
 def _platform_error(error: HealthCardError) -> AppError:
     if isinstance(error, HealthCardUnavailable):
-        return AppError("HEALTH_CARD_UNAVAILABLE", 503, "健康卡平台暂时无法连接，请稍后再试",
-                        headers={"Retry-After": "5"})
+        return AppError("HEALTH_CARD_UNAVAILABLE", headers={"Retry-After": "5"})
     if isinstance(error, IdNumberInvalid):
-        return AppError("ID_NUMBER_INVALID", 422, "健康卡平台未通过该身份证号，请核对就诊人信息")
+        return AppError("ID_NUMBER_INVALID")
     if isinstance(error, BindingConflict):
-        return AppError("HEALTH_CARD_CONFLICT", 409, "该就诊人已绑定其他健康卡，请到医院窗口办理")
-    return AppError("HEALTH_CARD_REJECTED", 409, "健康卡平台未能办理，请稍后再试或到医院窗口办理")
+        return AppError("HEALTH_CARD_CONFLICT")
+    return AppError("HEALTH_CARD_REJECTED")
 
 
 def list_for(user_id: int) -> list[HealthCardRecord]:
@@ -67,7 +66,7 @@ def get_for(user_id: int, card_id: int) -> HealthCardRecord:
     """One of the user's cards; anyone else's is a 404."""
     card = db.session.get(HealthCardRecord, card_id) if 0 < card_id < 2**31 else None
     if card is None or card.user_id != user_id or card.patient.active != 1:
-        raise AppError("HEALTH_CARD_NOT_FOUND", 404, "健康卡不存在")
+        raise AppError("HEALTH_CARD_NOT_FOUND")
     return card
 
 

@@ -54,7 +54,7 @@ def provision(kiosk_id: str, name: str) -> str:
 def _refuse(reason: str) -> AppError:
     log.warning("kiosk request refused: %s", reason, extra={"kiosk_id": request.headers.get("X-Kiosk-Id", "")[:32],
                                                             "path": request.path})
-    return AppError("KIOSK_UNAUTHORIZED", 401, "自助设备未通过认证")
+    return AppError("KIOSK_UNAUTHORIZED")
 
 
 def _well_formed(kiosk_id: str, stamp: str, sent: str) -> bool:

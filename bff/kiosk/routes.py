@@ -47,7 +47,7 @@ def face_authinfo(body):
             body["rawdata"], store_id=body["store_id"] or g.kiosk_id, store_name=body["store_name"] or "医院自助机",
             device_id=body["device_id"] or g.kiosk_id)
     except (PaymentError, GatewayNotConfigured) as error:
-        raise AppError("FACEPAY_UNAVAILABLE", 503, "刷脸支付暂时无法使用，请稍后再试或到窗口缴费") from error
+        raise AppError("FACEPAY_UNAVAILABLE") from error
     return {"authinfo": info.authinfo, "expires_in": info.expires_in}
 
 
@@ -74,5 +74,5 @@ def kiosk_payment(payment_id):
     """A payment this kiosk made, with its order's status once fulfilled (to print the slip)."""
     payment = db.session.get(Payment, payment_id)
     if payment is None or payment.kiosk_id != g.kiosk_id:
-        raise AppError("PAYMENT_NOT_FOUND", 404, "支付记录不存在")
+        raise AppError("PAYMENT_NOT_FOUND")
     return present(payment)

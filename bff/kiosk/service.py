@@ -23,11 +23,8 @@ from payments.interface import (
 
 log = logging.getLogger("bff.kiosk")
 
-_DECLINES = {
-    "INSUFFICIENT_FUNDS": "余额不足，请更换支付方式或到窗口缴费",
-    "AUTH_CODE_INVALID": "刷脸凭证已失效，请重新刷脸",
-    "PAYMENT_DECLINED": "支付未成功，请更换支付方式或到窗口缴费",
-}
+# The declines a kiosk can tell apart (its screen says what to do next); any other is PAYMENT_DECLINED.
+_DECLINES = ("INSUFFICIENT_FUNDS", "AUTH_CODE_INVALID", "PAYMENT_DECLINED")
 
 
 def pay_by_face(kiosk_id: str, channel: str, auth_code: str, order_type: str, order_id: str,
@@ -41,11 +38,11 @@ def pay_by_face(kiosk_id: str, channel: str, auth_code: str, order_type: str, or
         trade = gateway.pay_by_face(FacePayRequest(cashier.trade_request(payment, client_ip), auth_code, kiosk_id))
     except PaymentDeclined as error:
         _end_declined(payment, error.code)
-        raise AppError(error.code, 402, _DECLINES.get(error.code, _DECLINES["PAYMENT_DECLINED"])) from error
+        raise AppError(error.code if error.code in _DECLINES else "PAYMENT_DECLINED") from error
     except ReversalUnconfirmed as error:
         if not _reverse_later(payment):  # recorded paid at this very moment: the kiosk must ask, not say no
             raise _outcome_unknown(payment) from error
-        raise AppError("PAYMENT_DECLINED", 402, "支付未完成，交易正在撤销，如已扣款将原路退回") from error
+        raise AppError("PAYMENT_DECLINED", "支付未完成，交易正在撤销，如已扣款将原路退回") from error
     except PaymentOutcomeUnknown as error:
         trade = _ask_after_unknown(payment, error)
     cashier.record_paid(payment, trade)
@@ -114,5 +111,4 @@ def _ask_after_unknown(payment: Payment, error: PaymentError) -> TradeStatus:
 
 def _outcome_unknown(payment: Payment) -> AppError:
     """The kiosk polls GET /kiosk/payments/{id} for the end (a 503 is never kept for its Idempotency-Key)."""
-    return AppError("PAYMENT_UNKNOWN", 503, "支付结果确认中，请稍候查询，切勿重复支付",
-                    {"payment_id": payment.id}, headers={"Retry-After": "3"})
+    return AppError("PAYMENT_UNKNOWN", details={"payment_id": payment.id}, headers={"Retry-After": "3"})

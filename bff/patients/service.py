@@ -43,7 +43,7 @@ def get_for(user_id: int, patient_id: int) -> Patient:
     """One of the user's patients; someone else's is 404 like a missing one."""
     patient = db.session.get(Patient, patient_id) if 0 < patient_id < 2**31 else None
     if patient is None or patient.user_id != user_id or patient.active != 1:
-        raise AppError("PATIENT_NOT_FOUND", 404, "就诊人不存在")
+        raise AppError("PATIENT_NOT_FOUND")
     return patient
 
 
@@ -54,9 +54,9 @@ def add(user_id: int, data: dict) -> Patient:
     existing = list_for(user_id)
     index = cipher.blind_index(resident.number)
     if any(p.id_number_index == index for p in existing):
-        raise AppError("PATIENT_EXISTS", 409, "该就诊人已添加")
+        raise AppError("PATIENT_EXISTS")
     if len(existing) >= current_app.config["MAX_PATIENTS_PER_USER"]:
-        raise AppError("PATIENT_LIMIT", 409, f"每个账号最多添加{current_app.config['MAX_PATIENTS_PER_USER']}位就诊人")
+        raise AppError("PATIENT_LIMIT", f"每个账号最多添加{current_app.config['MAX_PATIENTS_PER_USER']}位就诊人")
     his_patient = _his().find_or_create_patient(PatientInfo(
         name=data["name"], id_type=data["id_type"], id_number=resident.number, phone=data["phone"],
         gender=resident.gender, birthday=resident.birthday))
@@ -74,7 +74,7 @@ def add(user_id: int, data: dict) -> Patient:
         db.session.commit()
     except IntegrityError:  # the same patient added twice at once
         db.session.rollback()
-        raise AppError("PATIENT_EXISTS", 409, "该就诊人已添加") from None
+        raise AppError("PATIENT_EXISTS") from None
     return patient
 
 
@@ -84,7 +84,7 @@ def delete(user_id: int, patient_id: int) -> None:
 
     patient = get_for(user_id, patient_id)
     if has_upcoming(patient.id):
-        raise AppError("PATIENT_HAS_APPOINTMENTS", 409, "该就诊人还有未完成的预约，请先取消预约")
+        raise AppError("PATIENT_HAS_APPOINTMENTS")
     was_default = patient.is_default
     patient.active, patient.is_default = None, False
     db.session.flush()

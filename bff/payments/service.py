@@ -47,7 +47,7 @@ def get_for(user_id: int, payment_id: int) -> Payment:
     """One of the user's payments; anyone else's is a 404 like a missing one."""
     payment = db.session.get(Payment, payment_id)
     if payment is None or payment.user_id != user_id:
-        raise AppError("PAYMENT_NOT_FOUND", 404, "支付记录不存在")
+        raise AppError("PAYMENT_NOT_FOUND")
     return payment
 
 
@@ -103,7 +103,7 @@ def create(user_id: int, order_type: str, order_id: str, channel: str, client_ip
     if channel == "wechat":
         payer_id = db.session.get(User, user_id).openid  # JSAPI pays as the logged-in WeChat user
     elif not payer_id:
-        raise AppError("PAYER_REQUIRED", 422, "请提供支付宝用户标识", {"fields": {"payer_id": ["必填"]}})
+        raise AppError("PAYER_REQUIRED", details={"fields": {"payer_id": ["必填"]}})
     current = settle_current(wanted, channel)  # only once this request is sure to go ahead
     if current is not None:
         return current
@@ -113,18 +113,17 @@ def create(user_id: int, order_type: str, order_id: str, channel: str, client_ip
     except PaymentOutcomeUnknown as error:
         # The trade may exist: keep the row pending, the stuck-payment job asks the gateway later.
         log.warning("payment %s: create outcome unknown (%s)", payment.out_trade_no, error.code)
-        raise AppError("PAYMENT_UNAVAILABLE", 503, "支付服务暂时无法连接，请稍后再试",
-                       headers={"Retry-After": "5"}) from error
+        raise AppError("PAYMENT_UNAVAILABLE", headers={"Retry-After": "5"}) from error
     except PaymentError as error:
         _end_unpaid(payment, "failed", failure_code=(error.gateway_code or error.code)[:32])
-        raise AppError("PAYMENT_REJECTED", 502, "支付下单失败，请稍后再试", {"reason": error.code}) from error
+        raise AppError("PAYMENT_REJECTED", details={"reason": error.code}) from error
     try:  # compare-and-set: a close that slipped in meanwhile (expiry, another channel) wins
         records.change(Payment, payment, pay_params=json.dumps(dict(prepay.pay_params), ensure_ascii=False))
         db.session.commit()
     except records.StatusChanged:
         db.session.rollback()
         close_trade(db.session.get(Payment, payment.id))
-        raise AppError("ORDER_NOT_PAYABLE", 409, "该订单已关闭，请刷新后重试") from None
+        raise AppError("ORDER_NOT_PAYABLE", "该订单已关闭，请刷新后重试") from None
     return payment
 
 
@@ -133,18 +132,17 @@ def gateway_for(channel: str, method: str):
     try:
         return records.gateways().for_app(channel) if method == "app" else records.gateways().for_face(channel)
     except GatewayNotConfigured:
-        raise AppError("PAYMENT_CHANNEL_UNAVAILABLE", 409,
-                       "本院暂未开通该支付方式，请选择其他方式或到窗口缴费") from None
+        raise AppError("PAYMENT_CHANNEL_UNAVAILABLE") from None
 
 
 def payable(order_type: str, order_id: str, user_id: int | None) -> orders.Payable:
     try:
         kind = orders.of(order_type)
     except KeyError:
-        raise AppError("ORDER_TYPE_UNKNOWN", 422, "不支持的订单类型") from None
+        raise AppError("ORDER_TYPE_UNKNOWN") from None
     payable = kind.payable(str(order_id), user_id)
     if payable.amount <= 0:
-        raise AppError("NOTHING_TO_PAY", 409, "该订单无需支付")
+        raise AppError("NOTHING_TO_PAY")
     return payable
 
 
@@ -154,18 +152,17 @@ def settle_current(payable: orders.Payable, channel: str, method: str = "app") -
     if current is None:
         return None
     if current.status != "pending":
-        raise AppError("ORDER_ALREADY_PAID", 409, "该订单已支付")
+        raise AppError("ORDER_ALREADY_PAID")
     if method == "app" and current.channel == channel and current.pay_params and current.method == "app":
         return current
     if current.method == "face":  # a face payment is being charged right now: never close it under its feet
-        raise AppError("PAYMENT_IN_PROGRESS", 409, "该订单正在自助机支付，请稍候", transient=True)
+        raise AppError("PAYMENT_IN_PROGRESS", "该订单正在自助机支付，请稍候", transient=True)
     try:
         close_trade(current)  # another channel, or the kiosk takes over from the app
     except PaymentError as error:
-        raise AppError("PAYMENT_UNAVAILABLE", 503, "支付服务暂时无法连接，请稍后再试",
-                       headers={"Retry-After": "5"}) from error
+        raise AppError("PAYMENT_UNAVAILABLE", headers={"Retry-After": "5"}) from error
     if current.status != "closed":
-        raise AppError("ORDER_ALREADY_PAID", 409, "该订单已支付")
+        raise AppError("ORDER_ALREADY_PAID")
     return None
 
 
@@ -181,7 +178,7 @@ def new_payment(payable: orders.Payable, channel: str, method: str, gateway_name
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        raise AppError("PAYMENT_IN_PROGRESS", 409, "该订单正在支付，请稍候", transient=True) from None
+        raise AppError("PAYMENT_IN_PROGRESS", transient=True) from None
     return payment
 
 

@@ -82,7 +82,7 @@ def login(username: str, password: str) -> tuple[StaffAccount, str]:
         raise _locked(account.locked_until - now)
     if not passwords.verify(account.password_hash if account else None, password) or not account.active:
         _failed(account, now)
-        raise AppError("STAFF_LOGIN_FAILED", 401, "用户名或密码错误")
+        raise AppError("STAFF_LOGIN_FAILED")
     if passwords.needs_rehash(account.password_hash):
         account.password_hash = passwords.hash_password(password)
     account.failed_logins, account.locked_until, account.last_login_at = 0, None, now
@@ -92,7 +92,7 @@ def login(username: str, password: str) -> tuple[StaffAccount, str]:
 
 def _locked(left: dt.timedelta) -> AppError:
     minutes = max(1, int(left.total_seconds() // 60) + 1)
-    return AppError("STAFF_LOCKED", 429, f"密码错误次数过多，账号已锁定，请{minutes}分钟后再试",
+    return AppError("STAFF_LOCKED", f"密码错误次数过多，账号已锁定，请{minutes}分钟后再试",
                     headers={"Retry-After": str(int(left.total_seconds()) + 1)})
 
 
@@ -197,7 +197,7 @@ def scan(staff: StaffAccount, qr_code_text: str, scene: str, ip: str) -> dict:
     except (HealthCardUnavailable, HealthCardAuthError) as error:  # ours to fix, not the patient's code
         if isinstance(error, HealthCardAuthError):  # our credentials or signature: IT must look
             log.error("health card platform refused our credentials on a scan: %s", type(error).__name__)
-        raise AppError("HEALTH_CARD_UNAVAILABLE", 503, "健康卡平台暂时无法连接，请稍后再试或核验身份证件") from error
+        raise AppError("HEALTH_CARD_UNAVAILABLE", "健康卡平台暂时无法连接，请稍后再试或核验身份证件") from error
     except HealthCardError as error:  # expired, tampered, another hospital's, or a code the platform rejects
         audit(staff, "scan_refused", ip, detail=f"{error.code} scene={scene}")
         db.session.commit()
@@ -218,9 +218,9 @@ def scan(staff: StaffAccount, qr_code_text: str, scene: str, ip: str) -> dict:
 
 def _scan_error(error: Exception) -> AppError:
     if isinstance(error, QRCodeExpired):
-        return AppError("QR_EXPIRED", 410, "二维码已过期，请患者刷新健康卡后重新出示")
+        return AppError("QR_EXPIRED")
     reason = "other_hospital" if isinstance(error, QRCodeOtherHospital) else "invalid"
-    return AppError("QR_INVALID", 422, "无法识别该二维码，请患者出示本院电子健康卡", {"reason": reason})
+    return AppError("QR_INVALID", details={"reason": reason})
 
 
 def _his_patient_of(card) -> str | None:

@@ -25,18 +25,18 @@ def issue(staff: StaffAccount) -> str:
 def _current_staff() -> StaffAccount:
     header = request.headers.get("Authorization", "")
     if not header.startswith("Bearer "):
-        raise AppError("STAFF_UNAUTHORIZED", 401, "请先以工作人员身份登录")
+        raise AppError("STAFF_UNAUTHORIZED")
     try:
         data = _serializer().loads(header[7:].strip(), max_age=current_app.config["STAFF_TOKEN_TTL_SECONDS"])
     except SignatureExpired:
-        raise AppError("STAFF_TOKEN_EXPIRED", 401, "登录已过期，请重新登录") from None
+        raise AppError("STAFF_TOKEN_EXPIRED") from None
     except BadSignature:
-        raise AppError("STAFF_UNAUTHORIZED", 401, "请先以工作人员身份登录") from None
+        raise AppError("STAFF_UNAUTHORIZED") from None
     if not isinstance(data, dict) or data.get("kind") != "staff":
-        raise AppError("STAFF_UNAUTHORIZED", 401, "请先以工作人员身份登录")
+        raise AppError("STAFF_UNAUTHORIZED")
     staff = db.session.get(StaffAccount, data.get("sid"))
     if staff is None or not staff.active or staff.token_version != data.get("v"):
-        raise AppError("STAFF_UNAUTHORIZED", 401, "账号已停用或已重置，请重新登录")
+        raise AppError("STAFF_UNAUTHORIZED", "账号已停用或已重置，请重新登录")
     return staff
 
 
@@ -48,7 +48,7 @@ def staff_required(*roles: str):
         def wrapper(*args, **kwargs):
             staff = _current_staff()
             if roles and not set(roles) & set(staff.role_list):
-                raise AppError("FORBIDDEN", 403, "您的岗位没有此项权限")
+                raise AppError("FORBIDDEN", "您的岗位没有此项权限")
             g.staff = staff
             return view(*args, **kwargs)
 
