@@ -49,12 +49,22 @@ def create_app(overrides: dict | None = None, *, his=None, wx_login=None, clock=
     _register_blueprints(app)
     _register_cli(app)
     _install_celery(app)
+    _install_his_recovery(app)
     if app.config["PROXY_HOPS"]:
         # Behind nginx the peer is the proxy: rate limits, the audit log and kiosk checks need the
         # patient's or nurse's own address, which only the configured proxies may tell us.
         hops = app.config["PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     return app
+
+
+def _install_his_recovery(app: Flask) -> None:
+    """Where background work runs, the HIS coming back releases held places and settles bookings at once."""
+    his = app.extensions["his"]
+    if hasattr(his, "breaker") and (app.config["JOBS_IN_PROCESS"] or app.config.get("CELERY_BROKER_URL")):
+        from bff import jobs
+
+        his.breaker.on_recovery(jobs.on_his_recovery(app))
 
 
 def _install_celery(app: Flask) -> None:

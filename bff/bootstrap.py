@@ -23,7 +23,8 @@ def build_his(config: dict) -> HisPort:
     else:
         raise RuntimeError(f"unknown HIS_ADAPTER {name!r} (known: xmlws, memory)")
     return ResilientHis(adapter, failure_threshold=config["HIS_BREAKER_FAILURES"],
-                        reset_timeout=config["HIS_BREAKER_COOLDOWN_SECONDS"])
+                        reset_timeout=config["HIS_BREAKER_COOLDOWN_SECONDS"],
+                        probe_interval=config["HIS_BREAKER_PROBE_SECONDS"])
 
 
 def build_wx_login(config: dict) -> WxLogin:

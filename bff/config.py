@@ -72,6 +72,7 @@ def _load() -> dict:
         "HIS_TIMEOUT_SECONDS": _float("HIS_TIMEOUT_SECONDS", 5.0),
         "HIS_BREAKER_FAILURES": _int("HIS_BREAKER_FAILURES", 5),
         "HIS_BREAKER_COOLDOWN_SECONDS": _float("HIS_BREAKER_COOLDOWN_SECONDS", 15.0),
+        "HIS_BREAKER_PROBE_SECONDS": _float("HIS_BREAKER_PROBE_SECONDS", 2.0),
         # Booking rules
         "PAYMENT_MODE": _env("PAYMENT_MODE", "at_hospital"),
         "HOLD_MINUTES": _int("HOLD_MINUTES", 10),

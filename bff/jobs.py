@@ -36,6 +36,26 @@ def start_in_process(app, interval: float | None = None) -> threading.Thread | N
     return thread
 
 
+def on_his_recovery(app):
+    """The listener the HIS breaker calls when the HIS answers again after an outage."""
+
+    def recovered():
+        threading.Thread(target=run_after_his_recovery, args=(app,), name="yiqiao-his-recovered",
+                         daemon=True).start()
+    return recovered
+
+
+def run_after_his_recovery(app) -> None:
+    """At once, not at the next tick: release the holds the outage left and settle what waited for the HIS."""
+    from bff import outbox
+
+    run_job(app, "outbox_due_now", outbox.make_all_due)
+    run_outbox(app)
+    jobs = periodic_jobs(app)
+    for name in ("expire_holds", "recover_pending"):
+        run_job(app, name, jobs[name])
+
+
 def recovery_age(config) -> dt.timedelta:
     """How old a pending booking must be before recovery may settle it.
 

@@ -77,6 +77,14 @@ def discard(key: str) -> None:
                        .values(status="done", done_at=_utcnow(), last_error="discarded"))
 
 
+def make_all_due() -> int:
+    """Everything waiting for a retry is due now (the HIS answers again: no backoff left to sit out)."""
+    count = db.session.execute(db.update(OutboxMessage).where(
+        OutboxMessage.status == "pending", OutboxMessage.due_at > _utcnow()).values(due_at=_utcnow())).rowcount
+    db.session.commit()
+    return count
+
+
 def kick() -> None:
     """After a commit that queued work: ask the worker to look now rather than at its next tick."""
     wake = current_app.extensions.get("outbox_wake")

@@ -57,7 +57,9 @@ def his(memory_his, his_clock):
     """The memory HIS behind the same breaker and cache the real app uses."""
     from bff.his.resilience import ResilientHis
 
-    return ResilientHis(memory_his, failure_threshold=3, reset_timeout=30.0, read_retries=0, clock=his_clock)
+    # Health probes of an open circuit run inline (in a thread of their own in the app), when his_clock says.
+    return ResilientHis(memory_his, failure_threshold=3, reset_timeout=30.0, read_retries=0, clock=his_clock,
+                        spawn=lambda work: work())
 
 
 @pytest.fixture

@@ -33,6 +33,7 @@ from payments.interface import PaymentError
 
 log = logging.getLogger("bff.appointments")
 
+UNLOCK_TOPIC = "release_his_lock"
 UPCOMING = ("pending", "awaiting_payment", "paid", "confirmed", "checked_in")
 
 # HIS rejections at lock/confirm time → the code the patient is told (status and words: the catalogue).
@@ -249,22 +250,39 @@ def _cancel_orphan(registration: port.Registration) -> None:
 
 
 def _give_up(appointment: Appointment, reason: str, unlock: bool) -> None:
-    """Fail a pending booking; if the HIS lock cannot be released now, recovery does it later."""
-    if unlock:
-        try:
-            _his().unlock_slot(appointment.request_id)
-        except HisError:
-            log.warning("appointment %s left pending: unlock failed", appointment.id)
-            appointment.failure_code = reason
-            db.session.commit()
-            return
+    """Fail a pending booking; a HIS lock that cannot be released now is released once the HIS answers."""
     try:
         state.move(appointment, "failed", reason, failure_code=reason)
     except (state.TransitionLost, ValueError):  # already settled elsewhere
         db.session.rollback()
         return
+    if unlock:
+        release_lock(appointment.request_id)
     db.session.commit()
+    outbox.kick()
     _his_invalidate(appointment.schedule_id)
+
+
+def release_lock(request_id: str) -> None:
+    """Let the HIS hold made by request_id go: now, or from the outbox the moment the HIS answers again.
+
+    Only for a hold no request of ours can still be making (refused, expired, settled by recovery):
+    the unlock is queued in the caller's transaction, so a crash or an outage never leaves the
+    place held in the HIS for the cool-down and the recovery age, only until the HIS is back.
+    """
+    try:
+        _his().unlock_slot(request_id)
+    except HisError as error:
+        log.warning("HIS hold %s not released yet (%s): queued until the HIS answers", request_id,
+                    type(error).__name__)
+        # A fresh key each time: the same request id can hold a place again (a late payment takes it back).
+        outbox.enqueue(UNLOCK_TOPIC, f"{UNLOCK_TOPIC}:{request_id}:{secrets.token_hex(4)}", {"request_id": request_id})
+
+
+@outbox.handler("release_his_lock")
+def _release_queued_lock(payload: dict) -> None:
+    """Outbox: release a HIS hold (a no-op in the HIS when it is gone already)."""
+    _his().unlock_slot(payload["request_id"])
 
 
 def _his_invalidate(schedule_id: str) -> None:
@@ -426,8 +444,8 @@ def expire_holds() -> int:
         try:
             if not _unpaid_after_closing(appointment):
                 continue  # the money came: the payment's fulfilment confirms the booking
-            _his().unlock_slot(appointment.request_id)
             state.move(appointment, "expired", "hold expired before payment")
+            release_lock(appointment.request_id)
             db.session.commit()
             _his_invalidate(appointment.schedule_id)
             expired += 1

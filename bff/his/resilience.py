@@ -7,6 +7,10 @@ so the BFF uses it wherever it would use the adapter.
   for ``reset_timeout`` seconds, during which calls fail fast with ``HisUnavailable("circuit
   open")`` without touching the adapter. Then one trial call goes through (half-open): success
   closes the circuit, failure opens it again. ``HisRejected`` is an answer, so it counts as success.
+  While open, a call that finds the last probe ``probe_interval`` seconds old starts a ``ping``
+  in the background (the call itself still fails fast): a HIS seen healthy closes the circuit at
+  once, so patients book again within seconds of the HIS recovering rather than after a full
+  cool-down, and the listeners (``on_recovery``) release the locks the outage left behind.
 * Catalog cache: read-only catalog operations are cached by operation and arguments, fresh for a
   per-operation TTL. While the HIS is unreachable the last good value is served even when expired,
   up to ``max_stale`` seconds old, and the current request is marked (:func:`served_stale`).
@@ -71,9 +75,17 @@ class CircuitBreaker:
     """Thread-safe consecutive-failure circuit breaker letting one half-open trial through."""
 
     def __init__(self, failure_threshold: int = 5, reset_timeout: float = 15.0,
-                 clock: Callable[[], float] = time.monotonic, name: str = "his"):
+                 clock: Callable[[], float] = time.monotonic, name: str = "his",
+                 probe: Callable[[], Any] | None = None, probe_interval: float = 2.0,
+                 spawn: Callable[[Callable[[], None]], None] | None = None):
         if failure_threshold < 1:
             raise ValueError("failure_threshold must be at least 1")
+        self._probe = probe
+        self._probe_interval = probe_interval
+        self._spawn = spawn or _in_thread
+        self._probing = False
+        self._last_probe = 0.0
+        self._listeners: list[Callable[[], None]] = []
         self._threshold = failure_threshold
         self._reset_timeout = reset_timeout
         self._clock = clock
@@ -109,13 +121,45 @@ class CircuitBreaker:
         self._record_success()
         return result
 
+    def on_recovery(self, listener: Callable[[], None]) -> None:
+        """Call listener (in whatever thread saw it) each time the circuit closes after an outage."""
+        self._listeners.append(listener)
+
     def _admit(self) -> None:
+        probe_now = False
         with self._lock:
             self._refresh()
             if self._state == OPEN or (self._state == HALF_OPEN and self._trial_in_flight):
-                raise CircuitOpen("circuit open")
-            if self._state == HALF_OPEN:
+                probe_now = self._state == OPEN and self._probe_due()
+                if not probe_now:
+                    raise CircuitOpen("circuit open")
+            elif self._state == HALF_OPEN:
                 self._trial_in_flight = True
+        if probe_now:
+            self._spawn(self._run_probe)
+            raise CircuitOpen("circuit open")
+
+    def _probe_due(self) -> bool:
+        """Under the lock: whether this caller should start a health probe (and mark it started)."""
+        if self._probe is None or self._probing or self._clock() - self._last_probe < self._probe_interval:
+            return False
+        self._probing, self._last_probe = True, self._clock()
+        return True
+
+    def _run_probe(self) -> None:
+        """Ping the HIS; an answer closes the circuit without waiting for the cool-down."""
+        try:
+            self._probe()
+        except HisRejected:
+            pass  # an answer all the same
+        except Exception as error:  # still down: the next probe is due after probe_interval
+            with self._lock:
+                self._probing, self._last_probe = False, self._clock()
+            log.debug("HIS %s probe failed: %s", self._name, type(error).__name__)
+            return
+        with self._lock:
+            self._probing, self._last_probe = False, self._clock()
+        self._record_success()
 
     def _refresh(self) -> None:
         if self._state == OPEN and self._clock() - self._opened_at >= self._reset_timeout:
@@ -125,15 +169,25 @@ class CircuitBreaker:
         with self._lock:
             self._failures = 0
             self._trial_in_flight = False
-            if self._state != CLOSED:
+            recovered = self._state != CLOSED
+            if recovered:
                 self._transition(CLOSED)
+        if recovered:
+            self._notify_recovery()
+
+    def _notify_recovery(self) -> None:
+        for listener in self._listeners:
+            try:
+                listener()
+            except Exception:  # a listener's trouble must not fail the call that saw the HIS answer
+                log.exception("HIS %s recovery listener failed", self._name)
 
     def _record_failure(self) -> None:
         with self._lock:
             self._failures += 1
             self._trial_in_flight = False
             if self._state == HALF_OPEN or (self._state == CLOSED and self._failures >= self._threshold):
-                self._opened_at = self._clock()
+                self._opened_at = self._last_probe = self._clock()
                 self._transition(OPEN)
 
     def _release_trial(self) -> None:
@@ -145,6 +199,10 @@ class CircuitBreaker:
         level = logging.WARNING if new == OPEN else logging.INFO
         log.log(level, "HIS %s circuit %s -> %s (consecutive failures: %d, cool-down %.0fs)",
                 self._name, old, new, self._failures, self._reset_timeout)
+
+
+def _in_thread(work: Callable[[], None]) -> None:
+    threading.Thread(target=work, name="his-probe", daemon=True).start()
 
 
 @dataclass(frozen=True)
@@ -227,10 +285,12 @@ class ResilientHis(HisPort):
                  min_refresh: float = 1.0, cache: CacheBackend | None = None, max_entries: int = 4096,
                  read_retries: int = 1, retry_budget: float = 0.5, retry_wait: float = 0.05,
                  clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep):
+                 sleep: Callable[[float], None] = time.sleep, probe_interval: float = 2.0,
+                 spawn: Callable[[Callable[[], None]], None] | None = None):
         self.adapter = adapter
         self.name = adapter.name
-        self.breaker = CircuitBreaker(failure_threshold, reset_timeout, clock, name=adapter.name)
+        self.breaker = CircuitBreaker(failure_threshold, reset_timeout, clock, name=adapter.name,
+                                      probe=adapter.ping, probe_interval=probe_interval, spawn=spawn)
         self.cache: CacheBackend = cache if cache is not None else InProcessCache(max_entries)
         self._ttls = {**DEFAULT_TTLS, **(ttls or {})}
         self._max_stale = max_stale

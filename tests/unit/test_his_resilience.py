@@ -172,7 +172,9 @@ def sleeps():
 
 @pytest.fixture
 def his(fake, clock, sleeps):
-    return ResilientHis(fake, failure_threshold=3, reset_timeout=15.0, clock=clock, sleep=sleeps.append)
+    # Health probes run inline here (in a thread of their own in the app) so tests see them at once.
+    return ResilientHis(fake, failure_threshold=3, reset_timeout=15.0, clock=clock, sleep=sleeps.append,
+                        spawn=lambda work: work())
 
 
 def trip(his, fake, n=3):
@@ -217,10 +219,14 @@ def test_half_open_trial_failure_reopens_for_a_new_cool_down(his, fake, clock):
     with pytest.raises(HisUnavailable, match="timeout"):
         his.ping()
     assert his.state == OPEN
-    clock.advance(10)
+    clock.advance(1)  # sooner than the next health probe
     with pytest.raises(HisUnavailable, match="circuit open"):
         his.ping()
     assert fake.count("ping") == 1
+    clock.advance(9)  # a probe is due: it finds the HIS still down, and the circuit stays open
+    with pytest.raises(HisUnavailable, match="circuit open"):
+        his.ping()
+    assert fake.count("ping") == 2 and his.state == OPEN
 
 
 def test_half_open_lets_only_one_trial_through(his, fake, clock):
@@ -315,10 +321,9 @@ def test_stale_value_served_without_calling_adapter_when_circuit_open(his, fake,
     slots = his.list_slots("S1")
     trip(his, fake)
     clock.advance(10)  # past the slots TTL, still inside the cool-down
-    calls = len(fake.calls)
     assert his.list_slots("S1") == slots
     assert served_stale()
-    assert len(fake.calls) == calls
+    assert fake.count("list_slots") == 1  # only the health probe's ping went to the (still down) HIS
 
 
 def test_no_cached_value_and_down_raises(his, fake):
@@ -527,3 +532,52 @@ def test_requests_queued_behind_a_failed_refresh_fail_at_once():
     for thread in threads:
         thread.join(5)
     assert len(errors) == 6 and len(calls) == 1
+
+
+# -- recovery: a HIS seen healthy closes the circuit without the full cool-down -----------------
+
+def test_a_probe_that_finds_the_his_healthy_closes_the_circuit_within_seconds(his, fake, clock):
+    recovered = []
+    his.breaker.on_recovery(lambda: recovered.append(clock()))
+    trip(his, fake)
+    fake.down = False  # the HIS is back one second later
+    clock.advance(1)
+    with pytest.raises(HisUnavailable, match="circuit open"):  # too soon for a probe: fail fast
+        his.lock_slot("REQ", "P1", "S1", "S1-1")
+    assert fake.count("ping") == 0
+    clock.advance(1)  # two seconds after opening, far inside the 15 s cool-down
+    with pytest.raises(HisUnavailable, match="circuit open"):  # this caller starts the probe, still fails fast
+        his.lock_slot("REQ", "P1", "S1", "S1-1")
+    assert his.state == CLOSED and fake.count("ping") == 1 and len(recovered) == 1
+    his.lock_slot("REQ", "P1", "S1", "S1-1")  # the next patient books
+    assert fake.count("lock_slot") == 1
+
+
+def test_only_one_probe_at_a_time_and_spaced_by_the_interval(fake, clock):
+    started = []
+    his = ResilientHis(fake, failure_threshold=3, reset_timeout=15.0, clock=clock, spawn=started.append)
+    trip(his, fake)
+    clock.advance(3)
+    for _ in range(5):  # a crowd arrives while the probe is out
+        with pytest.raises(HisUnavailable, match="circuit open"):
+            his.get_schedule("S1")
+    assert len(started) == 1
+    started[0]()  # the probe runs and finds the HIS still down
+    assert his.state == OPEN
+    with pytest.raises(HisUnavailable, match="circuit open"):
+        his.get_schedule("S1")
+    assert len(started) == 1  # not again before the interval
+    clock.advance(2)
+    with pytest.raises(HisUnavailable, match="circuit open"):
+        his.get_schedule("S1")
+    assert len(started) == 2
+
+
+def test_recovery_listeners_hear_a_half_open_trial_that_succeeds_too(his, fake, clock):
+    recovered = []
+    his.breaker.on_recovery(lambda: recovered.append(True))
+    trip(his, fake)
+    fake.down = False
+    clock.advance(15)
+    his.ping()
+    assert his.state == CLOSED and recovered == [True]
