@@ -7,7 +7,8 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from bff.his.port import HisError
+from bff.his import features
+from bff.his.port import FEATURES, HisError
 
 his_cli = AppGroup("his", help="Check the connection to the hospital's HIS.")
 jobs_cli = AppGroup("jobs", help="Run background jobs once.")
@@ -33,6 +34,9 @@ def his_check():
         raise SystemExit(1) from error
     click.echo(f"HIS ok ({current_app.config['HIS_ADAPTER']}): {len(departments)} departments, "
                f"{len(doctors)} doctors, {len(schedules)} schedules in the next 8 days")
+    for name, label in features.off().items():
+        click.echo(f"feature off: {name} ({label}) - the HIS mapping lacks: "
+                   f"{', '.join(sorted(set(FEATURES[name][1]) & his.missing_operations()))}")
 
 
 @jobs_cli.command("expire-holds")

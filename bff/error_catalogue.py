@@ -34,6 +34,7 @@ _TABLE: dict[str, list[tuple[str, int, str]]] = {
         ("INTERNAL_ERROR", 500, "系统繁忙，请稍后再试"),
         ("HIS_UNAVAILABLE", 503, "医院系统暂时无法连接，请稍后再试"),
         ("HIS_REJECTED", 409, "医院系统拒绝了该操作"),
+        ("FEATURE_UNAVAILABLE", 501, "本院暂未开通该项线上服务，请到医院窗口办理"),
         ("IDEMPOTENCY_KEY_REUSED", 409, "该请求编号已用于其他内容"),
         ("IDEMPOTENCY_IN_PROGRESS", 409, "相同的请求正在处理中，请稍候"),
     ],

@@ -9,7 +9,7 @@ from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
 
 from bff.error_catalogue import CATALOGUE, spec
-from bff.his.port import HisUnavailable
+from bff.his.port import HisUnavailable, HisUnsupported
 
 log = logging.getLogger("bff.errors")
 
@@ -106,6 +106,11 @@ def register(app) -> None:
     def _his_unavailable(error: HisUnavailable):
         log.warning("his unavailable: %s", error)
         return error_response("HIS_UNAVAILABLE", 503, headers={"Retry-After": "5"})
+
+    @app.errorhandler(HisUnsupported)
+    def _his_unsupported(error: HisUnsupported):  # a use case that forgot features.require: still no 500
+        log.warning("HIS operation not offered: %s", error.operation)
+        return error_response("FEATURE_UNAVAILABLE", 501)
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):

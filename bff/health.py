@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
 from bff.extensions import db
+from bff.his import features
 from bff.his.port import HisError
 
 log = logging.getLogger("bff.health")
@@ -30,6 +31,9 @@ def readyz():
         body["his_circuit"] = breaker
     if checks["database"] == "ok":
         body["outbox"] = _outbox_backlog()
+    turned_off = features.off()
+    if turned_off:  # configuration, not a fault: it does not make the BFF unready
+        body["his_features_off"] = turned_off
     return jsonify(body), 200 if ready else 503
 
 

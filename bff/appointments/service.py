@@ -22,7 +22,7 @@ from bff.catalog import service as catalog
 from bff.errors import AppError
 from bff.extensions import db
 from bff.health_cards import service as health_cards
-from bff.his import port
+from bff.his import features, port
 from bff.his.port import HisError, HisRejected, HisUnavailable
 from bff.jobs import recovery_age
 from bff.patients import service as patients
@@ -101,6 +101,7 @@ def check_bookable(user_id: int, patient_id: int, schedule_id: str, slot_id: str
 
 def book(user_id: int, patient_id: int, schedule_id: str, slot_id: str) -> Appointment:
     """Book a slot for one of the user's patients."""
+    features.require("booking")
     patient, schedule, slot = check_bookable(user_id, patient_id, schedule_id, slot_id)
     appointment = _reserve(user_id, patient, schedule, slot)
     lock = _lock_in_his(appointment)
@@ -392,6 +393,7 @@ def _cancel_in_his(appointment: Appointment) -> None:
 
 def check_in(user_id: int, appointment_id: str) -> Appointment:
     """Sign in on the day, inside the window around the slot."""
+    features.require("check_in")
     appointment = get_for(user_id, appointment_id)
     if appointment.status == "checked_in":
         return appointment
@@ -429,6 +431,7 @@ def _check_window(appointment: Appointment) -> None:
 
 def queue(user_id: int, appointment_id: str) -> port.QueueStatus:
     """Where the patient stands in the queue, after check-in."""
+    features.require("check_in")
     appointment = get_for(user_id, appointment_id)
     if appointment.status != "checked_in":
         raise AppError("NOT_CHECKED_IN")

@@ -18,7 +18,7 @@ from bff.billing.models import SETTLEMENT_TRANSITIONS, SettlementOrder
 from bff.errors import AppError
 from bff.extensions import db
 from bff.health_cards import service as health_cards
-from bff.his import port
+from bff.his import features, port
 from bff.his.port import HisRejected, HisUnavailable
 from bff.patients import service as patients
 from bff.payments import orders, records, refunds
@@ -40,6 +40,7 @@ def _his():
 
 def pending_bills(user_id: int, patient_id: int) -> list[port.Bill]:
     """The patient's unpaid fees, straight from the HIS."""
+    features.require("outpatient_payment")
     patient = patients.get_for(user_id, patient_id)
     try:
         return _his().list_pending_bills(patient.his_patient_id)
@@ -59,6 +60,7 @@ def present_bill(bill: port.Bill) -> dict:
 
 def create_settlement(user_id: int, patient_id: int, bill_ids: list[str]) -> SettlementOrder:
     """An order to pay the chosen bills, for their sum as the HIS lists them now."""
+    features.require("outpatient_payment")
     patient = patients.get_for(user_id, patient_id)
     listed = {b.id: b for b in pending_bills(user_id, patient_id)}
     chosen = list(dict.fromkeys(bill_ids))

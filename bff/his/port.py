@@ -52,6 +52,32 @@ class HisUnavailable(HisError):
         self.sent = sent
 
 
+class HisUnsupported(HisError):
+    """This hospital's HIS (its mapping) does not offer the operation: the feature is off, not failing."""
+
+    def __init__(self, operation: str):
+        super().__init__(f"the HIS mapping has no operation {operation}")
+        self.operation = operation
+
+
+# What patients and staff lose when a hospital's HIS lacks an operation. The core (catalog and
+# 建档) has no entry: without it the adapter refuses to start.
+FEATURES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "booking": ("预约挂号与退号", ("lock_slot", "unlock_slot", "confirm_registration", "query_registration",
+                               "cancel_registration")),
+    "check_in": ("线上签到与排队", ("check_in", "queue_status")),
+    "outpatient_payment": ("门诊缴费", ("list_pending_bills", "settle_bills", "query_settlement")),
+    "reconciliation": ("与医院系统的每日对账", ("list_payment_records",)),
+}
+CORE_OPERATIONS = ("ping", "list_departments", "list_doctors", "list_schedules", "get_schedule", "list_slots",
+                   "find_or_create_patient")
+
+
+def features_off(missing: frozenset[str] | set[str]) -> dict[str, str]:
+    """The features (name → what it is, in Chinese) that the missing operations turn off."""
+    return {name: label for name, (label, ops) in FEATURES.items() if missing.intersection(ops)}
+
+
 class HisRejected(HisError):
     """The HIS answered and refused; ``code`` is one of the canonical codes above."""
 
@@ -218,6 +244,10 @@ class HisPort(abc.ABC):
     """The operations the BFF needs from a HIS. Every call has a timeout."""
 
     name = "abstract"
+
+    def missing_operations(self) -> frozenset[str]:
+        """Operations this hospital's HIS does not offer (calling one raises HisUnsupported)."""
+        return frozenset()
 
     @abc.abstractmethod
     def ping(self) -> None:

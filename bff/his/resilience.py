@@ -307,6 +307,10 @@ class ResilientHis(HisPort):
         # failed gets the same answer at once instead of paying another HIS timeout itself.
         self._failures: dict[str, tuple[int, HisUnavailable]] = {}
 
+    def missing_operations(self) -> frozenset[str]:
+        """What the adapter's HIS does not offer."""
+        return self.adapter.missing_operations()
+
     @property
     def state(self) -> str:
         """The circuit state, for /readyz and logs."""

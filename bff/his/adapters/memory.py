@@ -44,7 +44,15 @@ class MemoryHis(BillsMixin, HisPort):
         self._down = False
         self._faults: dict[str, list[bool]] = {}
         self._s = _State()
+        self._without: frozenset[str] = frozenset()
 
+    def missing_operations(self) -> frozenset[str]:
+        """Operations switched off with switch_off (none by default)."""
+        return self._without
+
+    def switch_off(self, *operations: str) -> None:
+        """Behave like a hospital whose mapping lacks these operations (for tests)."""
+        self._without = frozenset(operations)
 
     def set_down(self, down: bool = True) -> None:
         """While down, every call raises HisUnavailable."""

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 
 from bff.his import port
-from bff.his.port import HisUnavailable
+from bff.his.port import HisUnavailable, HisUnsupported
 
 AVG_MINUTES_PER_PATIENT = 6
 SLOT_MINUTES = 30
@@ -89,6 +89,8 @@ def _operation(fn):
     def wrapper(self, *args, **kwargs):
         with self._lock:
             self.calls[fn.__name__] += 1
+            if fn.__name__ in self._without:
+                raise HisUnsupported(fn.__name__)
             if self._down:
                 raise HisUnavailable("memory HIS is down", sent=False)
             pending = self._faults.get(fn.__name__)

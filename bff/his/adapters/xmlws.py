@@ -43,6 +43,7 @@ from bff.his.port import (
     HisPort,
     HisRejected,
     HisUnavailable,
+    HisUnsupported,
     PatientInfo,
     QueueStatus,
     Registration,
@@ -229,7 +230,13 @@ class Mapping:
         self.rejections = {str(k): v for k, v in (resp.get("rejections") or {}).items()}
         self.default_rejection = resp.get("default_rejection", port.REJECTED)
         self.codec = Codec(raw.get("formats", {}))
-        self.ops = {name: self._op(name, raw.get("operations", {})) for name in OPERATIONS}
+        declared = raw.get("operations", {}) or {}
+        self.missing = frozenset(name for name in OPERATIONS if not (declared.get(name) or {}).get("code"))
+        core_missing = sorted(self.missing.intersection(port.CORE_OPERATIONS))
+        if core_missing:
+            raise ValueError(f"mapping lacks operations.{core_missing[0]}.code (required: {', '.join(core_missing)})")
+        # A missing optional operation turns its feature off (port.FEATURES) rather than failing the adapter.
+        self.ops = {name: self._op(name, declared) for name in OPERATIONS if name not in self.missing}
         unknown = set(self.rejections.values()) - CANONICAL_CODES
         if unknown:
             raise ValueError(f"unknown canonical codes in mapping: {sorted(unknown)}")
@@ -256,6 +263,10 @@ class XmlWsHis(HisPort):
         self.timeout = timeout
         self._service = None
         self._init_lock = threading.Lock()
+
+    def missing_operations(self) -> frozenset[str]:
+        """Operations the mapping leaves out."""
+        return self.mapping.missing
 
     @classmethod
     def from_config(cls, mapping_path: str | Path, wsdl_url: str, timeout: float = 5.0,
@@ -305,7 +316,9 @@ class XmlWsHis(HisPort):
 
     def _call(self, name: str, /, **args) -> etree._Element:
         """Run one transaction; the reply's root element when it succeeded."""
-        op = self.mapping.ops[name]
+        op = self.mapping.ops.get(name)
+        if op is None:
+            raise HisUnsupported(name)
         service = self._get_service()
         try:
             request_xml = self._request_xml(op, args)
