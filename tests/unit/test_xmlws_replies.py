@@ -132,8 +132,16 @@ def test_payment_records_read_signed_yuan_in_time_order(his):
     assert his._service.sent[0][1].findtext("TradeDate") == "2030-03-01"
 
 
+def test_a_bill_mapping_without_settlement_turns_outpatient_payment_off_rather_than_failing():
+    from bff.his.port import features_off
+
+    mapping = copy.deepcopy(MAPPING)
+    mapping["operations"].pop("settle_bills")
+    his = XmlWsHis(mapping, "http://127.0.0.1:9/unused?wsdl")
+    assert features_off(his.missing_operations()) == {"outpatient_payment": "门诊缴费"}
+
+
 @pytest.mark.parametrize("broken", [
-    lambda ops: ops.pop("settle_bills"),
     lambda ops: ops["list_pending_bills"]["fields"].update({"title": {"type": "str"}}),
     lambda ops: ops["list_pending_bills"]["fields"]["items"]["fields"].update({"name": {"map": {}}}),
 ])
