@@ -5,7 +5,8 @@
 * Answer: ``{"<method with _>_response": {...}, "sign": "..."}``, the signature over the exact JSON
   text of the inner object, made with Alipay's platform key.
 * Notification: a form whose signature covers every field but ``sign`` and ``sign_type``.
-* Money is yuan text with two decimals; times are Asia/Shanghai ``yyyy-MM-dd HH:mm:ss``.
+* Money is yuan text with two decimals; times are Asia/Shanghai ``yyyy-MM-dd HH:mm:ss``, except
+  a refund notification's ``gmt_refund``, which carries milliseconds (``yyyy-MM-dd HH:mm:ss.SSS``).
 """
 from __future__ import annotations
 
@@ -86,6 +87,11 @@ def now() -> dt.datetime:
 def format_time(moment: dt.datetime) -> str:
     """Alipay's time text."""
     return moment.astimezone(SHANGHAI).strftime(TIME_FORMAT)
+
+
+def format_time_ms(moment: dt.datetime) -> str:
+    """Alipay's time text with milliseconds, as in a refund notification's gmt_refund."""
+    return f"{format_time(moment)}.{moment.microsecond // 1000:03d}"
 
 
 def parse_time(text: str) -> dt.datetime:

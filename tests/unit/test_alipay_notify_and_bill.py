@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from payments.alipay import AlipayGateway
 from payments.alipay.bill import parse_zip
+from payments.alipay.money import parse_time
 from payments.interface import BillKind, GatewayRejected, NotificationInvalid, NotificationKind, TradeState
 from sandbox import keys as sandbox_keys
 from sandbox.alipay.bill import build_zip
@@ -63,10 +64,24 @@ def test_a_genuine_payment_notification(gateway, platform, fields):
 
 def test_a_refund_notification(gateway, platform, fields):
     refund_fields = {**fields, "trade_status": "TRADE_CLOSED", "out_biz_no": "R1", "refund_fee": "25.00",
-                     "gmt_refund": "2026-01-24 10:00:00.123"[:19], "gmt_close": "2026-01-24 10:00:00"}
+                     "gmt_refund": "2026-01-24 10:00:00", "gmt_close": "2026-01-24 10:00:00"}
     note = gateway.parse_notification({}, _body(platform.sign_notification(refund_fields)))
     assert note.kind is NotificationKind.REFUND and note.trade.state is TradeState.REFUNDED
     assert (note.refund.out_refund_no, note.refund.amount, note.refund.out_trade_no) == ("R1", 2500, "T1")
+
+
+def test_a_refund_notification_with_milliseconds_in_gmt_refund_is_accepted(gateway, platform, fields):
+    # As in Alipay's own documentation of the notification: gmt_refund "2015-04-28 15:45:57.320".
+    refund_fields = {**fields, "trade_status": "TRADE_CLOSED", "out_biz_no": "R1", "refund_fee": "25.00",
+                     "gmt_refund": "2015-04-28 15:45:57.320", "gmt_close": "2015-04-28 15:45:57"}
+    note = gateway.parse_notification({}, _body(platform.sign_notification(refund_fields)))
+    assert note.refund.succeeded_at == dt.datetime(2015, 4, 28, 15, 45, 57, 320000, tzinfo=SHANGHAI)
+
+
+@pytest.mark.parametrize("text", ["2015-04-28 15:45:57.", "2015-04-28T15:45:57", "2015-04-28 15:45", "yesterday"])
+def test_other_time_shapes_are_still_refused(text):
+    with pytest.raises(ValueError):
+        parse_time(text)
 
 
 @pytest.mark.parametrize(("change", "code"), [
