@@ -4,7 +4,8 @@ The SDK has no helper for them. As Alipay specifies: drop ``sign`` and ``sign_ty
 into ``k=v&…`` leaving out empty values (``keys.sign_content``), verify the RSA2 signature with
 Alipay's public key;
 then the notification must be for our app_id and our seller_id, and its amounts must be exact yuan.
-A refund shows up as a notification carrying ``out_biz_no`` (our out_refund_no) and ``refund_fee``.
+A refund shows up as a notification carrying ``out_biz_no`` (our out_refund_no) and ``refund_fee``,
+the trade's refunded total so far (``RefundStatus.trade_refunded``), not this refund's amount.
 """
 from __future__ import annotations
 
@@ -61,11 +62,13 @@ def verified_fields(body: bytes, public_key: RSAPublicKey) -> dict[str, str]:
 
 
 def _refund(fields: Mapping[str, str]) -> RefundStatus:
-    # Alipay's refund_fee is the trade's refunded total so far, not this one refund's amount.
+    # Alipay's refund_fee is the trade's refunded total so far, not this one refund's amount: said as
+    # trade_refunded, so a second partial refund is not taken for one of the total.
+    refunded = yuan_to_fen(fields["refund_fee"])
     return RefundStatus(out_refund_no=fields["out_biz_no"], out_trade_no=fields["out_trade_no"],
-                        state=RefundState.SUCCEEDED, amount=yuan_to_fen(fields["refund_fee"]),
+                        state=RefundState.SUCCEEDED, amount=refunded,
                         gateway_state=fields.get("trade_status", ""), refund_id=None,
-                        succeeded_at=parse_time(fields.get("gmt_refund")))
+                        succeeded_at=parse_time(fields.get("gmt_refund")), trade_refunded=refunded)
 
 
 def parse(headers: Mapping[str, str], body: bytes, *, public_key: RSAPublicKey, app_id: str, seller_id: str,
