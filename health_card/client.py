@@ -3,7 +3,7 @@
     client = HealthCardClient(base_url, app_id, app_secret, hospital_id)
     card = client.register_health_card(CardHolder(name="张三", id_number=..., phone=...))
     code = client.get_dynamic_qr_code(card.health_card_id, id_number)
-    holder = client.verify_qr_code(code.qr_code_text, Scene.REGISTRATION, CardChannel.COUNTER)
+    holder = client.verify_qr_code(code.qr_code_text, Scene.SAME_DAY_REGISTRATION, CardChannel.COUNTER)
 
 Thread-safe: one client serves every request thread of a process. Only our errors
 (``health_card.errors``) leave it. A call refused for its app token fetches a new token and

@@ -8,22 +8,36 @@ the code pattern, to confirm against the platform's code table before going live
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 
 
-class Scene(enum.StrEnum):
-    """Usage scene (用卡环节) of ``reportHISData.scene`` and ``verifyQRCode.medicalStep``."""
+@dataclass(frozen=True)
+class SceneCode:
+    """One row of the platform's usage-scene list: our name for it, the code, its name, where it comes from."""
 
-    REGISTRATION = "010101"  # 挂号 (the group) - public SDKs
-    BOOKING = "0101011"  # 预约挂号 - INTEGRATIONS
-    SAME_DAY_REGISTRATION = "0101012"  # 当日挂号 - INTEGRATIONS
-    REGISTRATION_RECORD = "0101013"  # 挂号记录 - INTEGRATIONS
-    CHECK_IN = "010102"  # 就诊 (报到/候诊) - inferred from the 0101xx pattern
-    PAYMENT = "010105"  # 收费 (the group) - public SDKs
-    OUTPATIENT_PAYMENT = "0101051"  # 门诊缴费 - public SDKs
-    INPATIENT_PAYMENT = "0101053"  # 住院缴费 - public SDKs
-    DISPENSING = "010106"  # 取药 - inferred
-    REPORT_QUERY = "010108"  # 报告查询 - inferred (0101081 seen in a report-query page)
-    INPATIENT = "010109"  # 住院 - public SDKs
+    member: str
+    code: str
+    name: str
+    source: str
+
+
+# The one table of usage scenes (用卡环节) we send: 7 digits each, as in the platform's published list.
+# Every user goes through Scene (made from it below), and the simulator refuses a code not in it.
+SCENE_TABLE: tuple[SceneCode, ...] = (
+    SceneCode("BOOKING", "0101011", "预约挂号", "INTEGRATIONS"),
+    SceneCode("SAME_DAY_REGISTRATION", "0101012", "当日挂号", "INTEGRATIONS"),
+    SceneCode("REGISTRATION_RECORD", "0101013", "挂号记录", "INTEGRATIONS"),
+    SceneCode("REGISTRATION_OTHER", "0101014", "挂号（其他环节）", "INTEGRATIONS - the code is in the platform's "
+              "list; its exact name is to confirm against the platform's code table"),
+    SceneCode("CHECK_IN", "0101021", "就诊签到", "inferred - first code of the 010102 (就诊) group; confirm"),
+    SceneCode("OUTPATIENT_PAYMENT", "0101051", "门诊缴费", "public SDKs"),
+    SceneCode("INPATIENT_PAYMENT", "0101053", "住院缴费", "public SDKs"),
+    SceneCode("REPORT_QUERY", "0101081", "报告查询", "INTEGRATIONS (not the 6-digit group 010108)"),
+)
+
+Scene = enum.StrEnum("Scene", [(row.member, row.code) for row in SCENE_TABLE], module=__name__)
+Scene.__doc__ = "Usage scene (用卡环节) of ``reportHISData.scene`` and ``verifyQRCode.medicalStep``: SCENE_TABLE."
+SCENE_CODES = frozenset(row.code for row in SCENE_TABLE)
 
 
 class CardChannel(enum.StrEnum):

@@ -300,8 +300,10 @@ class DummyGateway(PaymentGateway, FacePayGateway):
 
     def _notification(self, data: dict) -> Notification:
         if data.get("kind") == "refund":
+            total = data.get("trade_refunded")  # a gateway telling the trade's refunded total, as Alipay does
             refund = RefundStatus(data["out_refund_no"], data["out_trade_no"], RefundState(data["state"]),
-                                  int(data["amount"]), data["state"], data.get("refund_id"))
+                                  int(data["amount"]), data["state"], data.get("refund_id"),
+                                  trade_refunded=None if total is None else int(total))
             return Notification(NotificationKind.REFUND, self.name, data["id"], data["mchid"], data["appid"],
                                 refund=refund, raw=data)
         paid_at = dt.datetime.fromisoformat(data["paid_at"]) if data.get("paid_at") else None

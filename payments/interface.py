@@ -96,10 +96,13 @@ class RefundStatus:
     out_refund_no: str
     out_trade_no: str
     state: RefundState
-    amount: int
+    amount: int  # fen of this refund; at most that when trade_refunded is given
     gateway_state: str
     refund_id: str | None = None
     succeeded_at: dt.datetime | None = None
+    # The trade's refunded total so far, when that is what the gateway said instead of this refund's
+    # amount (Alipay's refund notification: refund_fee); amount is then that total too.
+    trade_refunded: int | None = None
 
 
 @dataclass(frozen=True)

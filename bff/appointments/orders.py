@@ -141,7 +141,7 @@ def _confirm_paid(appointment: Appointment, payment) -> None:
                registration_id=registration.registration_id,
                visit_no=registration.visit_no or appointment.visit_no)
     booking.report_booking(appointment)
-    health_cards.report_use(appointment.patient_id, Scene.PAYMENT, payment_channel(payment),
+    health_cards.report_use(appointment.patient_id, Scene.OUTPATIENT_PAYMENT, payment_channel(payment),
                             f"payment:{payment.id}", department=appointment.department_code)
     db.session.commit()
     outbox.kick()

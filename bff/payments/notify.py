@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import replace
 
 from flask import request
 
@@ -10,7 +11,15 @@ from bff import outbox, rows
 from bff.extensions import db
 from bff.payments import records, refunds, service
 from bff.payments.models import Payment, PaymentNotification, Refund
-from payments.interface import Ack, Notification, NotificationInvalid, NotificationKind, PaymentError, TradeState
+from payments.interface import (
+    Ack,
+    Notification,
+    NotificationInvalid,
+    NotificationKind,
+    PaymentError,
+    RefundStatus,
+    TradeState,
+)
 from payments.registry import GatewayNotConfigured
 
 log = logging.getLogger("bff.payments.notify")
@@ -90,4 +99,20 @@ def _apply_refund(note: Notification) -> None:
         service.query_and_record(payment)
     rows.lock(Payment, payment.id)
     if _first_time(note, payment, f"{status.refund_id or status.out_refund_no}:{status.state}"):
-        refunds.record_refund(refund, status)
+        refunds.record_refund(refund, _this_refund(status, refund))
+
+
+def _this_refund(status: RefundStatus, refund: Refund) -> RefundStatus:
+    """What a notification says of this one refund, when it gave the trade's refunded total instead.
+
+    Alipay's refund_fee is that total: less what the trade's other refunds already confirmed, it is
+    this refund's amount. When it does not add up (another refund ended at the gateway and its word
+    has not reached us yet), the gateway is asked about this refund by its own number.
+    """
+    if status.trade_refunded is None:
+        return status
+    payment = records.locked(refund.payment_id)
+    others = payment.refunded - (refund.amount if refund.status == "succeeded" else 0)
+    if refund.status in ("succeeded", "failed") or status.trade_refunded - others == refund.amount:
+        return replace(status, amount=refund.amount, trade_refunded=None)
+    return records.gateways().by_name(payment.gateway).query_refund(refund.out_refund_no, payment.out_trade_no)

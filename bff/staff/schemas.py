@@ -24,8 +24,8 @@ class LoginOut(Schema):
 
 class ScanIn(Schema):
     qr_code_text = fields.String(required=True, validate=validate.Length(1, 512))
-    scene = fields.String(load_default=str(Scene.REGISTRATION), validate=validate.OneOf(
-        [str(s) for s in Scene], error="用卡环节代码无效"), metadata={"description": "usage scene code, e.g. 010101"})
+    scene = fields.String(load_default=str(Scene.SAME_DAY_REGISTRATION), validate=validate.OneOf(
+        [str(s) for s in Scene], error="用卡环节代码无效"), metadata={"description": "usage scene code, e.g. 0101012"})
 
 
 class ScannedPatientOut(Schema):

@@ -1,12 +1,13 @@
 """The official SDK's ``DefaultAlipayClient``, with the defects found on this machine wrapped inside.
 
 The SDK still builds every request (request and model classes, ``get_params``, common parameters,
-``get_sign_content``, ``url_encode``) and still checks every answer's signature
-(``__parse_response`` with the Alipay public key). Two of its steps are replaced:
+``url_encode``) and still checks every answer's signature (``__parse_response`` with the Alipay
+public key). Two of its steps are replaced:
 
 * signing, where it stamps ``timestamp`` with the server's local time (Alipay expects
-  Asia/Shanghai: on a UTC host every request is 8 hours off) and signs with pure-Python RSA;
-  here the timestamp is Shanghai time and the signer is pluggable (``keys.Signer``);
+  Asia/Shanghai: on a UTC host every request is 8 hours off), signs ``k=`` for an empty parameter
+  (Alipay leaves those out) and signs with pure-Python RSA; here the timestamp is Shanghai time,
+  the string is ``keys.sign_content`` and the signer is pluggable (``keys.Signer``);
 * the HTTP exchange: ``WebUtils.do_post`` raises ``TypeError`` for a ``server_url`` with a port
   (and would connect to port 80 anyway), raises ``TypeError`` again for any HTTP status but 200
   (``str + bytes``), and lets socket timeouts escape raw. Here ``requests`` posts the same query
@@ -25,11 +26,10 @@ from alipay.aop.api.constant.CommonConstants import ALIPAY_SDK_PYTHON_VERSION, T
 from alipay.aop.api.constant.ParamConstants import P_SIGN, P_TIMESTAMP
 from alipay.aop.api.DefaultAlipayClient import DefaultAlipayClient
 from alipay.aop.api.exception.Exception import RequestException
-from alipay.aop.api.util.SignatureUtils import get_sign_content
 from alipay.aop.api.util.WebUtils import url_encode
 from urllib3.exceptions import NewConnectionError
 
-from payments.alipay.keys import Signer
+from payments.alipay.keys import Signer, sign_content
 from payments.alipay.money import TIME_FORMAT, shanghai_now
 from payments.interface import GatewayRejected, GatewayUnavailable, PaymentOutcomeUnknown
 
@@ -62,7 +62,7 @@ class SdkClient(DefaultAlipayClient):
         all_params = dict(params)
         all_params.update(common_params)
         try:
-            common_params[P_SIGN] = self.signer.sign(get_sign_content(all_params), self.config.charset)
+            common_params[P_SIGN] = self.signer.sign(sign_content(all_params), self.config.charset)
         except (ValueError, TypeError) as exc:
             raise GatewayRejected("支付宝请求签名失败", "SIGN_FAILED") from exc
         self._DefaultAlipayClient__remove_common_params(params)

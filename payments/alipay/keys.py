@@ -1,4 +1,5 @@
-"""Alipay keys and RSA2 signatures: key formats the SDK refuses made acceptable, two signers, one verifier.
+"""Alipay keys and RSA2 signatures: key formats the SDK refuses made acceptable, the string to sign, two
+signers, one verifier.
 
 The SDK only loads PKCS#1 private keys (the "RSA PRIVATE KEY" PEM); the Alipay console and
 OpenSSL 3 hand out PKCS#8 (the "PRIVATE KEY" PEM) or the bare Base64 body. ``load_app_key``
@@ -10,6 +11,8 @@ from __future__ import annotations
 import abc
 import base64
 import binascii
+import json
+from collections.abc import Mapping
 
 from alipay.aop.api.util.SignatureUtils import sign_with_rsa2
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -72,6 +75,22 @@ def load_alipay_public_key(text: str) -> tuple[RSAPublicKey, str]:
     spki = key.public_bytes(serialization.Encoding.PEM,
                             serialization.PublicFormat.SubjectPublicKeyInfo).decode("ascii")
     return key, spki
+
+
+def sign_content(params: Mapping[str, object]) -> str:
+    """The string Alipay signs: ``k=v`` sorted by name and joined by ``&``, empty values left out.
+
+    That is the gateway's rule for requests and notifications alike (the Java SDK's ``getSignContent``
+    and ``getSignCheckContentV1`` skip a value that is empty or only white space); the Python SDK's
+    ``get_sign_content`` writes ``k=`` instead, so a request or notification with an empty
+    parameter would not verify.
+    """
+    parts = []
+    for key, value in sorted(params.items()):
+        text = value if isinstance(value, str) or value is None else json.dumps(value, ensure_ascii=False)
+        if key.strip() and text and text.strip():
+            parts.append(f"{key}={text}")
+    return "&".join(parts)
 
 
 class Signer(abc.ABC):

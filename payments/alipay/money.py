@@ -15,6 +15,8 @@ from payments.interface import GatewayRejected
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+# Alipay writes some times (gmt_refund in a refund notification) with milliseconds: "…15:45:57.320".
+_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?")
 _YUAN = re.compile(r"^(0|[1-9][0-9]{0,11})(\.[0-9]{1,2})?$")
 
 
@@ -58,7 +60,11 @@ def format_time(moment: dt.datetime) -> str:
 
 
 def parse_time(text: str | None) -> dt.datetime | None:
-    """Alipay's "yyyy-MM-dd HH:mm:ss" (Asia/Shanghai) as an aware datetime; None when absent."""
+    """Alipay's "yyyy-MM-dd HH:mm:ss[.SSS]" (Asia/Shanghai) as an aware datetime; None when absent."""
     if not text:
         return None
-    return dt.datetime.strptime(text.strip(), TIME_FORMAT).replace(tzinfo=SHANGHAI)
+    text = text.strip()
+    if not _TIME.fullmatch(text):
+        raise ValueError(f"not an Alipay time: {text!r}")
+    fmt = TIME_FORMAT + ".%f" if "." in text else TIME_FORMAT
+    return dt.datetime.strptime(text, fmt).replace(tzinfo=SHANGHAI)

@@ -1,9 +1,11 @@
 """Alipay asynchronous notifications (``trade_status_sync``): verified before anything in them is believed.
 
 The SDK has no helper for them. As Alipay specifies: drop ``sign`` and ``sign_type``, sort the rest
-into ``k=v&…`` (the SDK's ``get_sign_content``), verify the RSA2 signature with Alipay's public key;
+into ``k=v&…`` leaving out empty values (``keys.sign_content``), verify the RSA2 signature with
+Alipay's public key;
 then the notification must be for our app_id and our seller_id, and its amounts must be exact yuan.
-A refund shows up as a notification carrying ``out_biz_no`` (our out_refund_no) and ``refund_fee``.
+A refund shows up as a notification carrying ``out_biz_no`` (our out_refund_no) and ``refund_fee``,
+the trade's refunded total so far (``RefundStatus.trade_refunded``), not this refund's amount.
 """
 from __future__ import annotations
 
@@ -11,10 +13,9 @@ import logging
 from collections.abc import Mapping
 from urllib.parse import parse_qsl, unquote
 
-from alipay.aop.api.util.SignatureUtils import get_sign_content
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
-from payments.alipay.keys import verify_rsa2
+from payments.alipay.keys import sign_content, verify_rsa2
 from payments.alipay.money import parse_time, yuan_to_fen
 from payments.alipay.trades import trade_status
 from payments.interface import (
@@ -55,17 +56,19 @@ def verified_fields(body: bytes, public_key: RSAPublicKey) -> dict[str, str]:
     sign, sign_type = fields.pop("sign", ""), fields.pop("sign_type", "")
     if sign_type != "RSA2" or not sign:
         raise NotificationInvalid("通知签名类型错误", "SIGN_TYPE")
-    if not verify_rsa2(public_key, get_sign_content(fields), sign, charset):
+    if not verify_rsa2(public_key, sign_content(fields), sign, charset):
         raise NotificationInvalid("通知签名无效", "SIGN_INVALID")
     return fields
 
 
 def _refund(fields: Mapping[str, str]) -> RefundStatus:
-    # Alipay's refund_fee is the trade's refunded total so far, not this one refund's amount.
+    # Alipay's refund_fee is the trade's refunded total so far, not this one refund's amount: said as
+    # trade_refunded, so a second partial refund is not taken for one of the total.
+    refunded = yuan_to_fen(fields["refund_fee"])
     return RefundStatus(out_refund_no=fields["out_biz_no"], out_trade_no=fields["out_trade_no"],
-                        state=RefundState.SUCCEEDED, amount=yuan_to_fen(fields["refund_fee"]),
+                        state=RefundState.SUCCEEDED, amount=refunded,
                         gateway_state=fields.get("trade_status", ""), refund_id=None,
-                        succeeded_at=parse_time(fields.get("gmt_refund")))
+                        succeeded_at=parse_time(fields.get("gmt_refund")), trade_refunded=refunded)
 
 
 def parse(headers: Mapping[str, str], body: bytes, *, public_key: RSAPublicKey, app_id: str, seller_id: str,

@@ -241,6 +241,8 @@ class WeChatPayV3Gateway(PaymentGateway):
         """The signature headers, checked for what the SDK leaves out (type, serial, time window)."""
         lowered = {str(k).lower(): v for k, v in headers.items()}
         picked = {name: lowered.get(name.lower(), "") for name in _NOTIFY_HEADERS}
+        # The official SDKs read a missing type as the RSA one; any other named type is refused.
+        picked["Wechatpay-Signature-Type"] = picked["Wechatpay-Signature-Type"] or SIGNATURE_TYPE
         if picked["Wechatpay-Signature-Type"] != SIGNATURE_TYPE:
             raise NotificationInvalid("unsupported signature type", gateway_code="SIGNATURE_TYPE")
         if not hmac.compare_digest(picked["Wechatpay-Serial"], self.public_key_id):
@@ -313,7 +315,8 @@ class WeChatPayV3Gateway(PaymentGateway):
         except (OSError, EOFError) as exc:
             raise errors.reply_unreadable("bill file is not gzip") from exc
         digest = hashlib.sha1(raw).hexdigest()  # noqa: S324 - WeChat Pay states the bill's SHA-1
-        if info.get("hash_type") != "SHA1" or not hmac.compare_digest(digest, str(info.get("hash_value", ""))):
+        stated = str(info.get("hash_value", "")).strip().lower()  # hex: either case is the same digest
+        if info.get("hash_type") != "SHA1" or not hmac.compare_digest(digest, stated):
             raise errors.reply_unreadable("bill file hash differs")
         try:
             return parse_trade_bill(self.name, raw.decode("utf-8"))

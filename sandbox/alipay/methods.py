@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
-from sandbox.alipay.protocol import fen, format_time, parse_time, yuan
+from sandbox.alipay.protocol import fen, format_time, format_time_ms, parse_time, yuan
 from sandbox.alipay.store import BizError, Trade, trade_fields
 
 OK = {"code": "10000", "msg": "Success"}
@@ -123,7 +123,7 @@ def trade_cancel(box, biz: dict, params: dict) -> dict:
               "action": action}
     if was_paid:
         answer["gmt_refund_pay"] = format_time(trade.closed_at)
-        notify(box, trade, {"refund_fee": yuan(trade.refunded), "gmt_refund": format_time(trade.closed_at),
+        notify(box, trade, {"refund_fee": yuan(trade.refunded), "gmt_refund": format_time_ms(trade.closed_at),
                             "out_biz_no": trade.out_trade_no})
     return answer
 
@@ -136,7 +136,7 @@ def trade_refund(box, biz: dict, params: dict) -> dict:
                                             _amount(biz, "refund_amount"), str(biz.get("refund_reason") or ""))
     if moved:
         notify(box, trade, {"out_biz_no": out_request_no, "refund_fee": yuan(trade.refunded),
-                            "gmt_refund": format_time(refund.at), "send_back_fee": yuan(refund.amount)})
+                            "gmt_refund": format_time_ms(refund.at), "send_back_fee": yuan(refund.amount)})
     return {**OK, "trade_no": trade.trade_no, "out_trade_no": trade.out_trade_no,
             "buyer_logon_id": "138****" + trade.buyer_id[-4:], "buyer_user_id": trade.buyer_id,
             "fund_change": "Y" if moved else "N", "refund_fee": yuan(trade.refunded),

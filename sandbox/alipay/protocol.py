@@ -1,11 +1,13 @@
 """The Alipay open-platform wire rules, written from Alipay's documentation (not from our client).
 
-* Request signature: every parameter but ``sign`` (``sign_type`` included), empty values dropped,
-  sorted by name, ``k=v`` joined by ``&``, SHA256withRSA (RSA2) with the app's key, Base64.
+* Request signature: every parameter but ``sign`` (``sign_type`` included), values empty or only
+  white space dropped, sorted by name, ``k=v`` joined by ``&``, SHA256withRSA (RSA2) with the
+  app's key, Base64.
 * Answer: ``{"<method with _>_response": {...}, "sign": "..."}``, the signature over the exact JSON
   text of the inner object, made with Alipay's platform key.
-* Notification: a form whose signature covers every field but ``sign`` and ``sign_type``.
-* Money is yuan text with two decimals; times are Asia/Shanghai ``yyyy-MM-dd HH:mm:ss``.
+* Notification: a form whose signature covers every non-empty field but ``sign`` and ``sign_type``.
+* Money is yuan text with two decimals; times are Asia/Shanghai ``yyyy-MM-dd HH:mm:ss``, except
+  a refund notification's ``gmt_refund``, which carries milliseconds (``yyyy-MM-dd HH:mm:ss.SSS``).
 """
 from __future__ import annotations
 
@@ -25,9 +27,13 @@ TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 _YUAN = re.compile(r"^(0|[1-9][0-9]{0,9})(\.[0-9]{1,2})?$")
 
 
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
 def sign_content(params: dict, exclude: tuple[str, ...]) -> str:
-    """Sorted ``k=v&…`` of the non-empty parameters not in exclude."""
-    return "&".join(f"{k}={v}" for k, v in sorted(params.items()) if k not in exclude and v not in (None, ""))
+    """Sorted ``k=v&…`` of the parameters not in exclude, those empty or only white space left out."""
+    return "&".join(f"{k}={v}" for k, v in sorted(params.items()) if k not in exclude and not _blank(v))
 
 
 class Signer:
@@ -86,6 +92,11 @@ def now() -> dt.datetime:
 def format_time(moment: dt.datetime) -> str:
     """Alipay's time text."""
     return moment.astimezone(SHANGHAI).strftime(TIME_FORMAT)
+
+
+def format_time_ms(moment: dt.datetime) -> str:
+    """Alipay's time text with milliseconds, as in a refund notification's gmt_refund."""
+    return f"{format_time(moment)}.{moment.microsecond // 1000:03d}"
 
 
 def parse_time(text: str) -> dt.datetime:

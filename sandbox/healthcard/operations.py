@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from health_card.codes import SCENE_CODES
 from sandbox.healthcard import ids
 from sandbox.healthcard import results as rc
 from sandbox.healthcard.results import PlatformError
@@ -17,7 +18,8 @@ from sandbox.healthcard.store import DYNAMIC, Card, Platform, SandboxApp
 
 RESIDENT_ID = "01"
 PHONE = re.compile(r"1[3-9]\d{9}")
-SCENE = re.compile(r"\d{6,8}")
+# The platform takes only the scene codes of its published list (7 digits); the list is kept in one
+# table, health_card.codes.SCENE_TABLE, which both sides read.
 CHANNEL = re.compile(r"\d{4}")
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
@@ -101,6 +103,8 @@ def verify_qr_code(platform: Platform, call: Call, req: dict) -> dict:
     (text,) = _fields(req, "qrCodeText")
     if req.get("hospitalCode") and req["hospitalCode"] != call.app.hospital_id:
         raise PlatformError(rc.PARAM_INVALID, "hospitalCode 与 hospitalId 不符")
+    if req.get("medicalStep") and req["medicalStep"] not in SCENE_CODES:
+        raise PlatformError(rc.PARAM_INVALID, "medicalStep 不在用卡环节代码表中")
     _, card = platform.resolve(text, call.app.hospital_id, call.now)
     return {**card_fields(card), "result": True}
 
@@ -119,8 +123,8 @@ def report_his_data(platform: Platform, call: Call, req: dict) -> dict:
         req, "qrCodeText", "time", "hospitalCode", "scene", "cardType", "cardChannel")
     if hospital_code != call.app.hospital_id:
         raise PlatformError(rc.PARAM_INVALID, "hospitalCode 与 hospitalId 不符")
-    if not SCENE.fullmatch(scene) or not CHANNEL.fullmatch(channel):
-        raise PlatformError(rc.PARAM_INVALID, "scene 或 cardChannel 格式错误")
+    if scene not in SCENE_CODES or not CHANNEL.fullmatch(channel):
+        raise PlatformError(rc.PARAM_INVALID, "scene 不在用卡环节代码表中，或 cardChannel 格式错误")
     try:
         dt.datetime.strptime(when, TIME_FORMAT)
     except ValueError:

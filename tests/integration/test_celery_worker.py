@@ -67,7 +67,7 @@ def test_a_celery_worker_on_redis_runs_the_outbox(app, client, platform, worker,
     while time.monotonic() < deadline and not platform.reports():
         assert worker.poll() is None, (tmp_path / "worker.log").read_text()
         time.sleep(0.2)
-    assert [(r["scene"], r["card_channel"]) for r in platform.reports()] == [("010102", "0402")]
+    assert [(r["scene"], r["card_channel"]) for r in platform.reports()] == [("0101021", "0402")]
     with app.app_context():
         assert outbox.pending_count() == 0
         db.session.remove()

@@ -88,7 +88,7 @@ def test_a_staff_scan_finds_the_patient_todays_booking_and_pending_orders(app, c
     memory_his.add_bill(patient["his_patient_id"], "检验：血常规", 2500)
     code = _dynamic(client, alice, card).get_json()["qr_code_text"]
     registrar = staff(client, "reg01")
-    response = client.post("/api/v1/staff/scan", headers=registrar, json={"qr_code_text": code, "scene": "010101"})
+    response = client.post("/api/v1/staff/scan", headers=registrar, json={"qr_code_text": code, "scene": "0101012"})
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
     assert body["patient"]["his_patient_id"] == patient["his_patient_id"]
@@ -100,7 +100,7 @@ def test_a_staff_scan_finds_the_patient_todays_booking_and_pending_orders(app, c
     for _ in range(2):
         run_outbox(app)
     scenes = sorted((r["scene"], r["card_channel"]) for r in platform.reports())
-    assert scenes == [("010101", "0100"), ("0101011", "0402")]  # the scan at the counter, the booking in the app
+    assert scenes == [("0101011", "0402"), ("0101012", "0100")]  # the booking in the app, the scan at the counter
 
 
 @pytest.mark.parametrize("case", ["expired", "tampered", "other_hospital"])
@@ -232,7 +232,7 @@ def test_it_disables_unlocks_and_resets_staff_from_the_command_line(app, client,
     registrar = staff(client, "reg01")
     assert cli.invoke(args=["staff", "set-password", "reg01", "--password", "short"]).exit_code != 0
     assert cli.invoke(args=["staff", "set-password", "reg01", "--password", "Another#Pass2027"]).exit_code == 0
-    assert client.post("/api/v1/staff/scan", headers=registrar, json={"qr_code_text": "x", "scene": "010101"}) \
+    assert client.post("/api/v1/staff/scan", headers=registrar, json={"qr_code_text": "x", "scene": "0101012"}) \
         .status_code == 401  # tokens from before the reset stop working
     assert client.post("/api/v1/staff/login", json={"username": "reg01", "password": "Another#Pass2027"}) \
         .status_code == 200
@@ -272,4 +272,4 @@ def test_booking_and_check_in_each_report_once_with_their_codes(app, client, ali
         run_outbox(app)
     reports = platform.reports()
     assert sorted((r["scene"], r["card_channel"], r["department"]) for r in reports) == [
-        ("0101011", "0402", schedule["department_code"]), ("010102", "0402", schedule["department_code"])]
+        ("0101011", "0402", schedule["department_code"]), ("0101021", "0402", schedule["department_code"])]

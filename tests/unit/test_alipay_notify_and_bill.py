@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from payments.alipay import AlipayGateway
 from payments.alipay.bill import parse_zip
+from payments.alipay.money import parse_time
 from payments.interface import BillKind, GatewayRejected, NotificationInvalid, NotificationKind, TradeState
 from sandbox import keys as sandbox_keys
 from sandbox.alipay.bill import build_zip
@@ -63,10 +64,41 @@ def test_a_genuine_payment_notification(gateway, platform, fields):
 
 def test_a_refund_notification(gateway, platform, fields):
     refund_fields = {**fields, "trade_status": "TRADE_CLOSED", "out_biz_no": "R1", "refund_fee": "25.00",
-                     "gmt_refund": "2026-01-24 10:00:00.123"[:19], "gmt_close": "2026-01-24 10:00:00"}
+                     "gmt_refund": "2026-01-24 10:00:00", "gmt_close": "2026-01-24 10:00:00"}
     note = gateway.parse_notification({}, _body(platform.sign_notification(refund_fields)))
     assert note.kind is NotificationKind.REFUND and note.trade.state is TradeState.REFUNDED
     assert (note.refund.out_refund_no, note.refund.amount, note.refund.out_trade_no) == ("R1", 2500, "T1")
+
+
+def test_a_refund_notification_with_milliseconds_in_gmt_refund_is_accepted(gateway, platform, fields):
+    # As in Alipay's own documentation of the notification: gmt_refund "2015-04-28 15:45:57.320".
+    refund_fields = {**fields, "trade_status": "TRADE_CLOSED", "out_biz_no": "R1", "refund_fee": "25.00",
+                     "gmt_refund": "2015-04-28 15:45:57.320", "gmt_close": "2015-04-28 15:45:57"}
+    note = gateway.parse_notification({}, _body(platform.sign_notification(refund_fields)))
+    assert note.refund.succeeded_at == dt.datetime(2015, 4, 28, 15, 45, 57, 320000, tzinfo=SHANGHAI)
+
+
+def test_a_second_partial_refund_notification_says_the_trades_refunded_total(gateway, platform, fields):
+    # Alipay's refund_fee is cumulative: after 10.00 and then 5.00 refunded, the second says 15.00.
+    second = {**fields, "out_biz_no": "R2", "refund_fee": "15.00", "gmt_refund": "2026-01-24 11:00:00.500"}
+    refund = gateway.parse_notification({}, _body(platform.sign_notification(second))).refund
+    assert (refund.out_refund_no, refund.trade_refunded) == ("R2", 1500)
+
+
+def test_the_bill_lists_each_partial_refund_for_its_own_amount():
+    at = dt.datetime(2026, 1, 24, 9, 0, tzinfo=SHANGHAI)
+    trade = _trade("T000009", 2500, at)
+    trade.refunds["R1"] = Refund("R1", 1000, at + dt.timedelta(hours=1))
+    trade.refunds["R2"] = Refund("R2", 500, at + dt.timedelta(hours=2))
+    lines = parse_zip(build_zip([trade], at.date(), "2088000000000001", at))
+    assert [(ln.kind, ln.out_refund_no, ln.amount) for ln in lines] == [
+        (BillKind.PAYMENT, "", 2500), (BillKind.REFUND, "R1", 1000), (BillKind.REFUND, "R2", 500)]
+
+
+@pytest.mark.parametrize("text", ["2015-04-28 15:45:57.", "2015-04-28T15:45:57", "2015-04-28 15:45", "yesterday"])
+def test_other_time_shapes_are_still_refused(text):
+    with pytest.raises(ValueError):
+        parse_time(text)
 
 
 @pytest.mark.parametrize(("change", "code"), [

@@ -57,3 +57,22 @@ def test_a_booking_made_and_cancelled_the_same_day_must_have_its_money_back():
 
     assert statuses(0, 0) == ["his_refund_not_asked", "unsettled"]  # the HIS gave it back, we never did
     assert statuses(2500, 0) == ["refund_pending"]  # asked, not yet back with the payer
+
+
+def test_two_partial_refunds_of_one_trade_match_each_for_its_own_amount():
+    bill = [line(BillKind.PAYMENT, "YQ8", 5000), line(BillKind.REFUND, "YQ8", 1000, "YR8a"),
+            line(BillKind.REFUND, "YQ8", 1500, "YR8b")]
+    his = [HisRecord("YQ8", 5000, "bills", "JS8", AT)]
+    captured = [CapturedPayment("YQ8", 5000, True, 2500, 2500)]
+
+    def ledger(second: int):
+        return [LedgerMovement(BillKind.PAYMENT, "alipay", "YQ8", 5000, AT),
+                LedgerMovement(BillKind.REFUND, "alipay", "YQ8", 1000, AT, "YR8a"),
+                LedgerMovement(BillKind.REFUND, "alipay", "YQ8", second, AT, "YR8b")]
+
+    report = reconcile(DAY, bill, ledger(1500), his, captured)
+    assert report.ok and report.totals["gateway_refunded"] == report.totals["ledger_refunded"] == 2500
+    # the second refund recorded at Alipay's refund_fee (the trade's total so far) would be a difference
+    wrong = reconcile(DAY, bill, ledger(2500), his, captured)
+    assert [(r.status, r.out_refund_no, r.gateway_amount, r.ledger_amount) for r in wrong.differences] == [
+        ("amount_mismatch", "YR8b", 1500, 2500)]

@@ -68,7 +68,7 @@ test('apply for a card, show its QR code, and a staff scan of that code finds th
 
   const login = await call('POST', '/api/v1/staff/login', { username: 'registrar01', password: 'Sandbox#2026' });
   expect(login.statusCode).toBe(200);
-  const scan = await call('POST', '/api/v1/staff/scan', { qr_code_text: scanned, scene: '010101' }, login.data.token);
+  const scan = await call('POST', '/api/v1/staff/scan', { qr_code_text: scanned, scene: '0101012' }, login.data.token);
   expect(scan.statusCode).toBe(200);
   expect(scan.data.patient.his_patient_id).toBe(patient.his_patient_id);
   expect(scan.data.patient.id_number_masked).toMatch(/\*{8}/);
@@ -81,5 +81,5 @@ test('apply for a card, show its QR code, and a staff scan of that code finds th
     const reports = await flow.getJson(flow.stackUrl('healthcard'), '/_control/reports');
     mine = reports.items.filter((r) => r.health_card_id === card.health_card_id);
   }
-  expect(mine.map((r) => [r.scene, r.card_channel]).sort()).toEqual([['010101', '0100'], ['0101011', '0402']]);
+  expect(mine.map((r) => [r.scene, r.card_channel]).sort()).toEqual([['0101011', '0402'], ['0101012', '0100']]);
 });

@@ -1,6 +1,7 @@
 """Asynchronous notifications from the simulator to a receiver verifying with the real gateway."""
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from urllib.parse import parse_qsl, urlencode
@@ -75,3 +76,27 @@ def test_a_tampered_notification_is_refused_and_believed_nowhere(gateway, alipay
         assert answer.text == "fail"
     assert receiver.refused == ["SIGN_INVALID"] * 4
     assert [n.trade.out_trade_no for n in receiver.accepted] == [order.out_trade_no]
+
+
+def test_a_refund_notification_with_gmt_refund_in_milliseconds_is_accepted(gateway, alipay, receiver):
+    order = _paid_order(gateway, alipay)
+    wait_for(lambda: receiver.accepted)
+    gateway.refund(RefundRequest(order.out_trade_no, "R" + order.out_trade_no, 2500, 2500))
+    note = wait_for(lambda: [n for n in receiver.accepted if n.kind is NotificationKind.REFUND])[0]
+    sent = dict(parse_qsl(receiver.bodies[-1].decode()))
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}", sent["gmt_refund"])
+    assert note.refund.succeeded_at.microsecond == int(sent["gmt_refund"][-3:]) * 1000
+    assert receiver.refused == []
+    wait_for(lambda: alipay.deliveries(order.out_trade_no)[-1]["acknowledged"])
+
+
+def test_two_partial_refunds_are_notified_with_the_trades_refunded_total(gateway, alipay, receiver):
+    order = _paid_order(gateway, alipay)
+    wait_for(lambda: receiver.accepted)
+    first = gateway.refund(RefundRequest(order.out_trade_no, "RA" + order.out_trade_no, 1000, 2500))
+    second = gateway.refund(RefundRequest(order.out_trade_no, "RB" + order.out_trade_no, 500, 2500))
+    assert (first.amount, second.amount) == (1000, 500)  # the refund answers are about each refund
+    notes = wait_for(lambda: [n.refund for n in receiver.accepted if n.kind is NotificationKind.REFUND]
+                     if len(receiver.accepted) == 3 else None)
+    assert sorted((r.out_refund_no[:2], r.trade_refunded) for r in notes) == [("RA", 1000), ("RB", 1500)]
+    assert gateway.query_refund("RB" + order.out_trade_no, order.out_trade_no).amount == 500

@@ -24,7 +24,7 @@ from tests.fakes import resident_id
 
 
 def _verify(client, text: str) -> HealthCard:
-    return client.verify_qr_code(text, Scene.REGISTRATION, CardChannel.COUNTER, terminal_id="counter-3")
+    return client.verify_qr_code(text, Scene.SAME_DAY_REGISTRATION, CardChannel.COUNTER, terminal_id="counter-3")
 
 
 def test_registering_the_same_id_twice_answers_the_same_card(platform, client, enrol):

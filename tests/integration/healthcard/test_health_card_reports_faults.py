@@ -28,7 +28,7 @@ def test_usage_reports_reach_the_platform_with_their_codes(platform, client, enr
     before = client.clock()
     sent = [(Scene.BOOKING, CardChannel.MINI_PROGRAM), (Scene.SAME_DAY_REGISTRATION, CardChannel.KIOSK),
             (Scene.CHECK_IN, CardChannel.KIOSK), (Scene.OUTPATIENT_PAYMENT, CardChannel.MINI_PROGRAM),
-            (Scene.REGISTRATION, CardChannel.COUNTER), (Scene.REGISTRATION_RECORD, CardChannel.DOCTOR_WORKSTATION)]
+            (Scene.REPORT_QUERY, CardChannel.COUNTER), (Scene.REGISTRATION_RECORD, CardChannel.DOCTOR_WORKSTATION)]
     for scene, channel in sent:
         _report(client, code, scene, channel, department="0301")
     _report(platform.client("b"), card.qr_code_text, Scene.BOOKING, CardChannel.OFFICIAL_ACCOUNT)
@@ -36,7 +36,7 @@ def test_usage_reports_reach_the_platform_with_their_codes(platform, client, enr
 
     ours = platform.reports(hospital_id="10001")
     assert [(r["scene"], r["card_channel"]) for r in ours] == [
-        ("0101011", "0402"), ("0101012", "0200"), ("010102", "0200"), ("0101051", "0402"), ("010101", "0100"),
+        ("0101011", "0402"), ("0101012", "0200"), ("0101021", "0200"), ("0101051", "0402"), ("0101081", "0100"),
         ("0101013", "0300")]
     assert {(r["health_card_id"], r["card_type"], r["department"], r["dynamic"]) for r in ours} == {
         (card.health_card_id, "11", "0301", True)}
@@ -62,7 +62,7 @@ def test_a_late_report_of_an_expired_code_is_still_taken(platform, client, enrol
     code = client.get_dynamic_qr_code(card.health_card_id, id_number).qr_code_text
     scanned_at = client.clock()
     platform.clock.advance(hours=3)  # the outbox could not send it until now
-    client.report_his_data(UsageReport(code, Scene.REGISTRATION, CardChannel.COUNTER, at=scanned_at))
+    client.report_his_data(UsageReport(code, Scene.SAME_DAY_REGISTRATION, CardChannel.COUNTER, at=scanned_at))
     (report,) = platform.reports()
     assert report["time"] == scanned_at.strftime("%Y-%m-%d %H:%M:%S")
 
@@ -74,6 +74,18 @@ def test_reports_with_malformed_codes_are_refused(platform, client, enrol):
     with pytest.raises(RequestInvalid):
         _report(client, card.qr_code_text, Scene.BOOKING, "mini")
     assert platform.reports() == []
+
+
+@pytest.mark.parametrize("scene", ["010108", "010101", "0101099", "01010811"])
+def test_a_scene_code_not_in_the_platforms_list_is_refused(platform, client, enrol, scene):
+    # 010108 was our report-query code; the platform's list has 0101081 (7 digits).
+    card, _ = enrol(35)
+    with pytest.raises(RequestInvalid):
+        _report(client, card.qr_code_text, scene, CardChannel.MINI_PROGRAM)
+    with pytest.raises(RequestInvalid):
+        client.verify_qr_code(card.qr_code_text, scene, CardChannel.COUNTER)
+    _report(client, card.qr_code_text, Scene.REPORT_QUERY, CardChannel.MINI_PROGRAM)
+    assert [r["scene"] for r in platform.reports()] == ["0101081"]
 
 
 def test_a_platform_that_is_down_is_unavailable_quickly(platform, client, enrol):

@@ -148,3 +148,25 @@ def test_the_notifier_gives_up_after_the_sixteen_attempts_of_the_schedule(wxpay,
         assert delivery.answers == [500] * (len(SCHEDULE) + 1) == [500] * 16
     finally:
         notifier.close()
+
+
+def _without(headers: dict, name: str) -> dict:
+    return {k: v for k, v in headers.items() if k.lower() != name.lower()}
+
+
+def test_a_v3_notification_without_a_signature_type_is_read_as_rsa(wxpay, v3, receiver, notify_url):
+    # WeChat Pay's SDKs take a missing Wechatpay-Signature-Type for WECHATPAY2-SHA256-RSA2048.
+    no = _paid(wxpay, v3, notify_url, receiver)
+    [genuine] = receiver.wait(1)
+    note = v3.parse_notification(_without(genuine["headers"], "Wechatpay-Signature-Type"), genuine["body"])
+    assert (note.kind, note.trade.out_trade_no, note.trade.state) == (NotificationKind.PAYMENT, no, TradeState.PAID)
+
+
+@pytest.mark.parametrize("named", ["WECHATPAY2-SM2-WITH-SM3", "wechatpay2-sha256-rsa2048", "RSA"])
+def test_a_v3_notification_naming_another_signature_type_is_refused(wxpay, v3, receiver, notify_url, named):
+    _paid(wxpay, v3, notify_url, receiver)
+    [genuine] = receiver.wait(1)
+    headers = {**_without(genuine["headers"], "Wechatpay-Signature-Type"), "Wechatpay-Signature-Type": named}
+    with pytest.raises(NotificationInvalid) as caught:
+        v3.parse_notification(headers, genuine["body"])
+    assert caught.value.gateway_code == "SIGNATURE_TYPE"

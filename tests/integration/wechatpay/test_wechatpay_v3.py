@@ -212,3 +212,34 @@ def test_the_simulator_checks_the_signed_message_time_and_nonce(wxpay):
     assert ok.status_code == 200 and ok.headers["Wechatpay-Serial"] == s["wechatpay_public_key_id"]
     replay = _signed_post(wxpay, path, body, nonce="N" * 32)
     assert replay.status_code == 401 and replay.json()["code"] == "SIGN_ERROR"
+
+
+def _with_bill_digest(v3, monkeypatch, change) -> None:
+    """The gateway's answers as they come, but the bill's stated digest passed through change."""
+    real = v3._call
+
+    def call(method, *args, **kwargs):
+        status, body = real(method, *args, **kwargs)
+        if kwargs.get("bill_type"):
+            info = json.loads(body)
+            body = json.dumps({**info, "hash_value": change(info["hash_value"])})
+        return status, body
+
+    monkeypatch.setattr(v3, "_call", call)
+
+
+def test_a_bill_digest_stated_in_capitals_is_the_same_digest(wxpay, v3, notify_url, monkeypatch):
+    order = _order(notify_url, amount=1999)
+    v3.create(order)
+    wxpay.post("pay", {"out_trade_no": order.out_trade_no})
+    _with_bill_digest(v3, monkeypatch, str.upper)
+    assert [ln.amount for ln in v3.download_bill(dt.datetime.now(SHANGHAI).date())] == [1999]
+
+
+def test_a_bill_whose_digest_differs_is_not_believed(wxpay, v3, notify_url, monkeypatch):
+    order = _order(notify_url, amount=1999)
+    v3.create(order)
+    wxpay.post("pay", {"out_trade_no": order.out_trade_no})
+    _with_bill_digest(v3, monkeypatch, lambda digest: ("0" if digest[0] != "0" else "1") + digest[1:].upper())
+    with pytest.raises(PaymentOutcomeUnknown):
+        v3.download_bill(dt.datetime.now(SHANGHAI).date())
