@@ -63,7 +63,8 @@ def verify(params: Mapping[str, str], key: str, sign_type: str | None = None) ->
     algorithm = sign_type or params.get("sign_type") or MD5
     if algorithm not in SIGN_TYPES or not params.get("sign"):
         return False
-    return hmac.compare_digest(sign(params, key, algorithm), str(params["sign"]))
+    # Hex digests: the case of the letters carries no meaning.
+    return hmac.compare_digest(sign(params, key, algorithm), str(params["sign"]).upper())
 
 
 def to_xml(params: Mapping[str, object]) -> bytes:

@@ -10,7 +10,6 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from health_card.codes import SCENE_CODES
 from sandbox.healthcard import ids
 from sandbox.healthcard import results as rc
 from sandbox.healthcard.results import PlatformError
@@ -18,8 +17,19 @@ from sandbox.healthcard.store import DYNAMIC, Card, Platform, SandboxApp
 
 RESIDENT_ID = "01"
 PHONE = re.compile(r"1[3-9]\d{9}")
-# The platform takes only the scene codes of its published list (7 digits); the list is kept in one
-# table, health_card.codes.SCENE_TABLE, which both sides read.
+# The platform takes only the usage-scene codes of its published list (7 digits). The simulator keeps
+# the list as the platform publishes it, not our client's table (the simulator imports nothing of
+# ours); tests/unit/test_health_card_codes.py checks every code the client sends is in it.
+SCENE_CODES = frozenset({
+    "0101011",  # 预约挂号
+    "0101012",  # 当日挂号
+    "0101013",  # 挂号记录
+    "0101014",  # 挂号（其他环节）
+    "0101021",  # 就诊签到
+    "0101051",  # 门诊缴费
+    "0101053",  # 住院缴费
+    "0101081",  # 报告查询
+})
 CHANNEL = re.compile(r"\d{4}")
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 

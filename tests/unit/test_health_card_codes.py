@@ -28,3 +28,9 @@ def test_the_scene_enum_is_the_table():
     assert [(s.name, s.value) for s in Scene] == [(row.member, row.code) for row in SCENE_TABLE]
     assert SCENE_CODES == {str(s) for s in Scene}
     assert Scene.REPORT_QUERY == "0101081" and Scene("0101014") is Scene.REGISTRATION_OTHER
+
+
+def test_every_scene_code_the_client_sends_is_on_the_platform_simulators_list():
+    from sandbox.healthcard.operations import SCENE_CODES as PLATFORM_LIST
+
+    assert SCENE_CODES <= PLATFORM_LIST

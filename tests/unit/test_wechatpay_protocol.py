@@ -221,3 +221,12 @@ def test_magic_face_codes(code, answer, state, polls):
     outcome = facecodes.outcome(code)
     assert (outcome.answer, outcome.state, outcome.polls) == (answer, state, polls)
 
+
+
+def test_a_v2_signature_in_lower_case_hex_still_verifies():
+    from payments.wechatpay import v2_protocol
+
+    params = {"appid": "wx1", "mch_id": "1900000109", "nonce_str": "abc", "total_fee": "1"}
+    signed = {**params, "sign": v2_protocol.sign(params, "k" * 32, v2_protocol.MD5).lower()}
+    assert v2_protocol.verify(signed, "k" * 32)
+    assert not v2_protocol.verify({**signed, "total_fee": "2"}, "k" * 32)
