@@ -50,11 +50,11 @@ def _params(keys, phones=("+8613800000000",), code="123456", **changes) -> dict:
 
 
 def _post(client, keys, params: dict, *, secret_id=None, secret_key=None, timestamp=None, host="localhost",
-          body=None, received_host=None, **headers) -> dict:
+          body=None, received_host=None, service="sms", **headers) -> dict:
     """Sign params (JSON) for `host` and POST them; `body` and `received_host` replace what is sent after signing."""
     payload = json.dumps(params).encode()
     signed = signing.sign_headers(secret_id or keys.secrets["sms_secret_id"],
-                                  secret_key or keys.secrets["sms_secret_key"], "sms", host,
+                                  secret_key or keys.secrets["sms_secret_key"], service, host,
                                   timestamp or int(time.time()), payload)
     sent = {**signed, "X-TC-Action": "SendSms", "X-TC-Version": "2021-01-11", "X-TC-Region": "ap-guangzhou",
             "X-TC-Timestamp": str(timestamp or int(time.time())), "Host": received_host or host, **headers}
@@ -116,6 +116,10 @@ def test_the_host_signed_must_be_the_host_received(client, keys):
     assert _error(response) == "AuthFailure.SignatureFailure"
     signed_for_it = _post(client, keys, _params(keys), host="127.0.0.1:8107")
     assert signed_for_it["SendStatusSet"][0]["Code"] == "Ok"
+
+
+def test_a_signature_scoped_to_another_service_is_refused(client, keys):
+    assert _error(_post(client, keys, _params(keys), service="cvm")) == "AuthFailure.SignatureFailure"
 
 
 @pytest.mark.parametrize("age", [301, -301, 3600])
