@@ -105,17 +105,22 @@ def find(needles: dict[str, list[bytes]], root: str = PROJECT_ROOT, skip: set[st
     """
     found: dict[str, str] = {}
     pending = {name: forms for name, forms in needles.items() if forms}
+    skip_names = {os.path.basename(path) for path in skip}
     for path in project_files(root):
         if not pending:
             break
-        if os.path.realpath(path) in skip:
+        if os.path.basename(path) in skip_names and os.path.realpath(path) in skip:
             continue
         data = _read_text(path)
         if data is None:
             continue
-        flat = _flat(data) if any(len(f) >= _KEY_FORM for forms in pending.values() for f in forms) else data
+        flat = None
         for name, forms in list(pending.items()):
-            if any(form in data or (len(form) >= _KEY_FORM and form in flat) for form in forms):
-                found[name] = os.path.relpath(path, root)
-                del pending[name]
+            for form in forms:
+                if len(form) >= _KEY_FORM and flat is None:
+                    flat = _flat(data)
+                if form in data or (len(form) >= _KEY_FORM and form in flat):
+                    found[name] = os.path.relpath(path, root)
+                    del pending[name]
+                    break
     return found
