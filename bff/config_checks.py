@@ -44,6 +44,11 @@ KEY_FILES = {
     "ALIPAY_PUBLIC_KEY_FILE": (False, "alipay"),
 }
 MIN_RSA_BITS = 2048
+# Settings added later (SMS, courier …) are judged by their name when set: a secret of at least 16
+# characters, or a private key file.
+SECRET_SUFFIXES = ("_SECRET", "_SECRET_KEY", "_API_KEY", "_APP_KEY", "_PASSWORD")
+GENERIC_SECRET_RULE = Rule(16, 40)
+PRIVATE_KEY_FILE_SUFFIX = "_PRIVATE_KEY_FILE"
 
 # URLs of outside systems: every setting named *_URL, *_API_BASE or *_ENDPOINT, except these local services.
 URL_SUFFIXES = ("_URL", "_API_BASE", "_ENDPOINT")
@@ -100,10 +105,23 @@ def _gateways(config: dict) -> set[str]:
     return {name.strip() for name in str(config.get("PAYMENT_GATEWAYS") or "").split(",") if name.strip()}
 
 
+def _text_secrets(config: dict) -> dict[str, tuple]:
+    """The table, plus every other setting a secret's name says it is."""
+    more = {name: (GENERIC_SECRET_RULE, None) for name, value in config.items()
+            if name.endswith(SECRET_SUFFIXES) and name not in TEXT_SECRETS and isinstance(value, str) and value}
+    return {**TEXT_SECRETS, **more}
+
+
+def _key_files(config: dict) -> dict[str, tuple]:
+    more = {name: (True, None) for name, value in config.items()
+            if name.endswith(PRIVATE_KEY_FILE_SUFFIX) and name not in KEY_FILES and isinstance(value, str) and value}
+    return {**KEY_FILES, **more}
+
+
 def _secret_problems(config: dict, root: str) -> list[str]:
     found, needles, skip = [], {}, set()
     gateways = _gateways(config)
-    for name, (rule, needed_by) in TEXT_SECRETS.items():
+    for name, (rule, needed_by) in _text_secrets(config).items():
         value = config.get(name) or ""
         if not value:
             if needed_by is None or needed_by in gateways:
@@ -112,7 +130,7 @@ def _secret_problems(config: dict, root: str) -> list[str]:
         found += [f"{name} {weakness}" for weakness in weaknesses(value, rule)]
         needles[name] = [value.encode()]
     found += _data_key_problems(config.get("DATA_KEY") or "", needles)
-    for name, (private, needed_by) in KEY_FILES.items():
+    for name, (private, needed_by) in _key_files(config).items():
         path = config.get(name) or ""
         if not path:
             if needed_by is not None and needed_by in gateways:

@@ -224,3 +224,16 @@ def test_random_secrets_of_the_documented_shapes_pass_the_strength_rule():
         assert not weaknesses(secrets.token_hex(16), Rule(32, 80))  # a WeChat AppSecret
         assert not weaknesses(secrets.token_urlsafe(48), Rule(32, 80))
         assert not weaknesses(os.urandom(32), config_checks.DATA_KEY_RULE)
+
+
+@pytest.mark.parametrize("name", ["SMS_SECRET_KEY", "COURIER_APP_SECRET", "COURIER_API_KEY"])
+def test_a_new_gateways_secret_is_judged_by_its_setting_name(key_dir, name):
+    assert name in refusal(production(key_dir, **{name: "sms-sandbox-secret"}))
+    assert name in refusal(production(key_dir, **{name: "abcdabcdabcdabcd"}))
+    config_checks.check(production(key_dir, **{name: secrets.token_urlsafe(24)}))
+
+
+def test_a_new_private_key_file_is_judged_by_its_setting_name(tmp_path, key_dir):
+    private, _public = _write_pair(tmp_path, "courier", bits=1024)
+    message = refusal(production(key_dir, COURIER_PRIVATE_KEY_FILE=private))
+    assert "COURIER_PRIVATE_KEY_FILE is a 1024-bit key" in message
