@@ -77,8 +77,9 @@ def check(config: dict, root: str = secret_scan.PROJECT_ROOT) -> None:
 
 def problems(config: dict, root: str = secret_scan.PROJECT_ROOT) -> list[str]:
     """Every reason this configuration may not run in production (empty: it may)."""
-    return [*_env_problems(config), *_infrastructure_problems(config), *_secret_problems(config, root),
-            *_url_problems(config)]
+    by_setting = sorted([*_infrastructure_problems(config), *_secret_problems(config, root), *_url_problems(config)],
+                        key=lambda problem: problem.split(" ", 1)[0])  # stable: one setting's problems together
+    return [*_env_problems(config), *by_setting]
 
 
 def _env_problems(config: dict) -> list[str]:
@@ -256,7 +257,7 @@ def url_problem(name: str, url: str) -> str | None:
     if parts.scheme not in ("http", "https") or not host:
         return "is not an http(s) URL"
     if _is_loopback(host):
-        return "points at this machine (loopback): the sandbox simulators live there, not the real service"
+        return "points at this machine (loopback), where the sandbox runs, not at the real service"
     if any(word in label for label in host.lower().split(".") for word in SANDBOX_HOST_WORDS):
         return "points at a sandbox host"
     if not intranet and port in SANDBOX_PORTS:

@@ -36,12 +36,18 @@ def _git_files(root: str) -> list[str] | None:
     return [os.path.join(root, name) for name in done.stdout.decode("utf-8", "replace").split("\0") if name]
 
 
-def _walked_files(root: str) -> list[str]:
-    """Without git: the tree, minus what is never tracked (.env files, caches, var/, dependencies)."""
+def _walked_files(root: str, skip: set[str] | frozenset) -> list[str]:
+    """Without git: the tree, minus what is never tracked (.env files, caches, var/, dependencies) and skip."""
     found = []
+    skip_names = {os.path.basename(path) for path in skip}
     for directory, dirs, files in os.walk(root):
         dirs[:] = [d for d in dirs if d not in _SKIP_DIRS]
-        found.extend(os.path.join(directory, f) for f in files if not (f.startswith(".env") and f != ".env.example"))
+        for name in files:
+            path = os.path.join(directory, name)
+            if (name.startswith(".env") and name != ".env.example") or (
+                    name in skip_names and os.path.realpath(path) in skip):
+                continue
+            found.append(path)
     return found
 
 
@@ -53,12 +59,16 @@ def _sandbox_files(root: str) -> list[str]:
     return found
 
 
-def project_files(root: str = PROJECT_ROOT) -> list[str]:
-    """The files to look in: tracked ones (only in a checkout: a pyproject.toml beside bff/) and the sandbox keys."""
+def project_files(root: str = PROJECT_ROOT, skip: set[str] | frozenset = frozenset()) -> list[str]:
+    """The files to look in: tracked ones (only in a checkout: a pyproject.toml beside bff/) and the sandbox keys.
+
+    Without git, the walk leaves out the paths in skip (the configured key files, should hospital IT
+    keep them in the tree); a tracked file or one in the sandbox's keys is always read.
+    """
     if not os.path.isfile(os.path.join(root, "pyproject.toml")):
         return _sandbox_files(root)
     tracked = _git_files(root)
-    return (tracked if tracked is not None else _walked_files(root)) + _sandbox_files(root)
+    return (tracked if tracked is not None else _walked_files(root, skip)) + _sandbox_files(root)
 
 
 def _read_text(path: str) -> bytes | None:
@@ -101,16 +111,13 @@ def find(needles: dict[str, list[bytes]], root: str = PROJECT_ROOT, skip: set[st
 
     Long forms (a key's base64 body) are also looked for with whitespace removed, so re-wrapping a key
     or splitting it over string literals' lines does not hide it.
-    skip holds real paths never to look in (the configured key files themselves, should they live there).
+    skip holds the configured key files' real paths, left out of a walk without git (see project_files).
     """
     found: dict[str, str] = {}
     pending = {name: forms for name, forms in needles.items() if forms}
-    skip_names = {os.path.basename(path) for path in skip}
-    for path in project_files(root):
+    for path in project_files(root, skip):
         if not pending:
             break
-        if os.path.basename(path) in skip_names and os.path.realpath(path) in skip:
-            continue
         data = _read_text(path)
         if data is None:
             continue

@@ -119,11 +119,21 @@ def test_the_sandbox_keys_are_refused_even_rewrapped_and_the_operators_env_file_
     (tmp_path / ".env").write_text(f"SECRET_KEY={own['SECRET_KEY']}\n")  # hospital IT's own file beside the checkout
     message = refusal(production(key_dir, SECRET_KEY=own["SECRET_KEY"], WXPAY_APIV3_KEY=made.secrets["apiv3_key"],
                                  WXPAY_PRIVATE_KEY_FILE=str(copied),
-                                 WXPAY_PUBLIC_KEY_FILE=str(tmp_path / "platform.pem")), str(tmp_path))
+                                 WXPAY_PUBLIC_KEY_FILE=str(tmp_path / "platform.pem"),
+                                 ALIPAY_APP_PRIVATE_KEY_FILE=made.private_key_path("alipay_app")), str(tmp_path))
     assert "WXPAY_APIV3_KEY is written in var/keys/secrets.json" in message
+    assert "ALIPAY_APP_PRIVATE_KEY_FILE is written in var/keys/alipay_app_private.pem" in message
     assert "WXPAY_PRIVATE_KEY_FILE is written in var/keys/merchant_private.pem" in message
     assert "WXPAY_PUBLIC_KEY_FILE is written in var/keys/wechatpay_platform_public.pem" in message
     assert "SECRET_KEY" not in message
+
+
+def test_hospital_its_own_key_file_kept_in_an_untracked_checkout_is_not_taken_for_a_leak(tmp_path, key_dir):
+    (tmp_path / "pyproject.toml").write_text("[project]\n")
+    (tmp_path / "keys").mkdir()
+    shutil.copy(key_dir / "merchant_private.pem", tmp_path / "keys" / "apiclient_key.pem")
+    config_checks.check(production(key_dir, WXPAY_PRIVATE_KEY_FILE=str(tmp_path / "keys" / "apiclient_key.pem")),
+                        str(tmp_path))
 
 
 WEAK = ["a" * 40, "1234567890" * 4, "abcdefghijklmnopqrstuvwxyzABCDEF0123", "Password123" * 3,
@@ -237,3 +247,16 @@ def test_a_new_private_key_file_is_judged_by_its_setting_name(tmp_path, key_dir)
     private, _public = _write_pair(tmp_path, "courier", bits=1024)
     message = refusal(production(key_dir, COURIER_PRIVATE_KEY_FILE=private))
     assert "COURIER_PRIVATE_KEY_FILE is a 1024-bit key" in message
+
+
+def test_in_a_git_checkout_the_tracked_files_are_read_not_the_untracked_ones(tmp_path, key_dir):
+    import subprocess
+
+    (tmp_path / "pyproject.toml").write_text("[project]\n")
+    tracked, untracked = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    (tmp_path / "README.md").write_text(f"SECRET_KEY={tracked}\n")
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    subprocess.run(["git", "add", "README.md", "pyproject.toml"], cwd=tmp_path, check=True)
+    (tmp_path / "local-notes.txt").write_text(f"SECRET_KEY={untracked}\n")  # hospital IT's, never committed
+    assert "SECRET_KEY is written in README.md" in refusal(production(key_dir, SECRET_KEY=tracked), str(tmp_path))
+    config_checks.check(production(key_dir, SECRET_KEY=untracked), str(tmp_path))
