@@ -6,6 +6,9 @@ import contextvars
 import os
 from collections.abc import Mapping
 
+from bff import config_checks
+from bff.config_checks import env_name
+
 DEFAULT_SECRET = "dev-secret-change-me"  # noqa: S105 -- the sandbox default production refuses
 # 32 zero-ish bytes, base64: fine for the sandbox, refused in production.
 DEFAULT_DATA_KEY = base64.b64encode(b"yiqiao-sandbox-data-key-32bytes!").decode()
@@ -60,7 +63,7 @@ def load(environ: Mapping[str, str] | None = None) -> dict:
 def _load() -> dict:
     return {
         # Fail closed: unset is production; any case is accepted, any other name is refused at start-up.
-        "ENV_NAME": (_env("YIQIAO_ENV") or "production").strip().lower(),
+        "ENV_NAME": env_name(_env("YIQIAO_ENV")),
         # /api/docs (Swagger UI): on in development, off in production unless turned on; unset: None.
         "API_DOCS_ENABLED": _optional_bool("API_DOCS_ENABLED"),
         "SECRET_KEY": _env("SECRET_KEY", DEFAULT_SECRET),
@@ -157,6 +160,4 @@ def check_production(config: dict) -> None:
     Production is the default (YIQIAO_ENV unset): only `make run`, the tests and the bench say development;
     any other value is refused.
     """
-    from bff import config_checks
-
     config_checks.check(config)
