@@ -57,7 +57,9 @@ INTRANET_PREFIXES = ("HIS_",)  # on the hospital's own network: plain http and a
 ONLY_WITH = {"PAYMENT_NOTIFY_BASE_URL": "PAYMENT_GATEWAYS"}  # judged only when that setting is set
 PUBLIC_ONLY = frozenset({"PAYMENT_NOTIFY_BASE_URL"})  # the gateways reach it from the internet
 SANDBOX_PORTS = range(8101, 8120)  # the simulators' default ports (sandbox/__main__.py PORTS)
-SANDBOX_HOST_WORDS = ("sandbox", "simulator")
+# Our simulators' hosts, and the gateways' own test environments (Alipay's alipaydev.com, WeChat Pay's
+# /sandboxnew/ and /xdc/apiv2sandbox/ paths).
+SANDBOX_HOST_WORDS = ("sandbox", "simulator", "alipaydev")
 
 
 def env_name(raw: str | None) -> str:
@@ -258,8 +260,8 @@ def url_problem(name: str, url: str) -> str | None:
         return "is not an http(s) URL"
     if _is_loopback(host):
         return "points at this machine (loopback), where the sandbox runs, not at the real service"
-    if any(word in label for label in host.lower().split(".") for word in SANDBOX_HOST_WORDS):
-        return "points at a sandbox host"
+    if any(word in host.lower() for word in SANDBOX_HOST_WORDS) or "sandbox" in parts.path.lower():
+        return "points at a sandbox, not at the real service"
     if not intranet and port in SANDBOX_PORTS:
         return f"uses port {port}, a sandbox simulator's"
     if not intranet and parts.scheme != "https":

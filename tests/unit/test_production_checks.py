@@ -195,7 +195,8 @@ def test_any_other_running_mode_refuses_to_start_even_with_good_settings(key_dir
 LOOPBACK_OR_SANDBOX = ["http://127.0.0.1:8102/", "https://localhost/", "https://LOCALHOST./x", "https://[::1]/",
                        "https://0.0.0.0/", "https://127.1/", "https://2130706433/", "https://[::ffff:127.0.0.1]/",
                        "https://127.8.9.10/", "https://api.localhost/", "https://sandbox.hospital.example.cn/",
-                       "https://api.weixin.qq.com:8102/"]
+                       "https://api.weixin.qq.com:8102/", "https://openapi-sandbox.dl.alipaydev.com/gateway.do",
+                       "https://api.mch.weixin.qq.com/sandboxnew/"]
 
 
 @pytest.mark.parametrize("url", LOOPBACK_OR_SANDBOX)
