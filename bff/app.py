@@ -5,8 +5,8 @@ from flask import Flask
 from flask.sessions import SessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from bff import api_docs, errors, logs
 from bff import config as settings
-from bff import errors, logs
 from bff.crypto import DataCipher
 from bff.db_pool import ping_when_idle
 from bff.extensions import api, db, limiter, migrate
@@ -38,10 +38,11 @@ def create_app(overrides: dict | None = None, *, his=None, wx_login=None, clock=
     app.config.update(settings.load())
     app.config.update(overrides or {})
     settings.check_production(app.config)
+    # The OpenAPI document stays in production (the mini-program team and acceptance checks read it);
+    # the Swagger UI page is off there unless API_DOCS_ENABLED, and never loads files from elsewhere.
     app.config.update(API_TITLE="Yiqiao BFF", API_VERSION="v1", OPENAPI_VERSION="3.0.3",
                       OPENAPI_URL_PREFIX="/api", OPENAPI_JSON_PATH="v1/openapi.json",
-                      OPENAPI_SWAGGER_UI_PATH="docs", OPENAPI_SWAGGER_UI_URL="https://unpkg.com/swagger-ui-dist/",
-                      RATELIMIT_STORAGE_URI=app.config["RATELIMIT_STORAGE_URI"])
+                      RATELIMIT_STORAGE_URI=app.config["RATELIMIT_STORAGE_URI"], **api_docs.settings(app.config))
     if not app.testing:
         logs.configure(app.config["LOG_LEVEL"])
     _install_services(app, his, wx_login, clock, gateways, health_card, sms)
@@ -106,6 +107,7 @@ def _install_extensions(app: Flask) -> None:
     # Flask-Limiter's before-request pass would cost every catalog read for no limit at all.
     app.before_request_funcs[None].remove(limiter._check_request_limit)
     api.init_app(app)
+    api_docs.register(app)
     errors.register(app)
     with app.app_context():
         ping_when_idle(db.engine, app.config["DB_PING_IDLE_SECONDS"])

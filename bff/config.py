@@ -6,6 +6,9 @@ import contextvars
 import os
 from collections.abc import Mapping
 
+from bff import config_checks
+from bff.config_checks import env_name
+
 DEFAULT_SECRET = "dev-secret-change-me"  # noqa: S105 -- the sandbox default production refuses
 # 32 zero-ish bytes, base64: fine for the sandbox, refused in production.
 DEFAULT_DATA_KEY = base64.b64encode(b"yiqiao-sandbox-data-key-32bytes!").decode()
@@ -32,6 +35,11 @@ def _bool(name: str, default: bool) -> bool:
     return _env(name, "1" if default else "0").lower() in ("1", "true", "yes", "on")
 
 
+def _optional_bool(name: str) -> bool | None:
+    value = _env(name)
+    return None if value is None else value.strip().lower() in ("1", "true", "yes", "on")
+
+
 def _database_url() -> str:
     url = _env("DATABASE_URL", "sqlite:///" + os.path.abspath("var/yiqiao.sqlite3"))
     # SQLAlchemy 2.1 reads a bare postgresql:// as psycopg 3 anyway; say so explicitly.
@@ -54,7 +62,10 @@ def load(environ: Mapping[str, str] | None = None) -> dict:
 
 def _load() -> dict:
     return {
-        "ENV_NAME": _env("YIQIAO_ENV", "production"),  # fail closed: the sandbox says development
+        # Fail closed: unset is production; any case is accepted, any other name is refused at start-up.
+        "ENV_NAME": env_name(_env("YIQIAO_ENV")),
+        # /api/docs (Swagger UI): on in development, off in production unless turned on; unset: None.
+        "API_DOCS_ENABLED": _optional_bool("API_DOCS_ENABLED"),
         "SECRET_KEY": _env("SECRET_KEY", DEFAULT_SECRET),
         "DATA_KEY": _env("DATA_KEY", DEFAULT_DATA_KEY),
         "SQLALCHEMY_DATABASE_URI": _database_url(),
@@ -155,26 +166,9 @@ def _load() -> dict:
 
 
 def check_production(config: dict) -> None:
-    """Refuse to start in production with a sandbox secret, database, HIS or gateway.
+    """Refuse to start in production with sandbox parts, known or weak secrets, or sandbox URLs (bff.config_checks).
 
-    Production is the default (YIQIAO_ENV unset): only `make run`, the tests and the bench say development.
+    Production is the default (YIQIAO_ENV unset): only `make run`, the tests and the bench say development;
+    any other value is refused.
     """
-    if config.get("ENV_NAME") != "production":
-        return
-    problems = []
-    if config.get("SECRET_KEY") in (None, "", DEFAULT_SECRET) or len(config["SECRET_KEY"]) < 32:
-        problems.append("SECRET_KEY must be set to a random value of at least 32 characters")
-    if config.get("DATA_KEY") in (None, "", DEFAULT_DATA_KEY):
-        problems.append("DATA_KEY must be set (32 random bytes, base64)")
-    if config.get("WX_SECRET") in (None, "", "wx-sandbox-secret"):
-        problems.append("WX_SECRET must be the mini-program's AppSecret")
-    if config.get("HEALTH_CARD_APP_SECRET") in (None, "", "hc-sandbox-secret"):
-        problems.append("HEALTH_CARD_APP_SECRET must be the hospital's health card platform secret")
-    if str(config.get("SQLALCHEMY_DATABASE_URI", "")).startswith("sqlite"):
-        problems.append("DATABASE_URL must be PostgreSQL (SQLite is for the sandbox)")
-    if config.get("HIS_ADAPTER") == "memory":
-        problems.append("HIS_ADAPTER must name the hospital's HIS (memory is the demo one)")
-    if "dummy" in str(config.get("PAYMENT_GATEWAYS", "")):
-        problems.append("PAYMENT_GATEWAYS must name real gateways (the dummy one takes no money)")
-    if problems:
-        raise RuntimeError("refusing to start in production: " + "; ".join(problems))
+    config_checks.check(config)

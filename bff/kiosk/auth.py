@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from bff.errors import AppError
 from bff.extensions import db
 from bff.kiosk.models import KioskDevice, KioskRequestSeen
+from bff.secret_strength import Rule, weaknesses
 
 log = logging.getLogger("bff.kiosk")
 
@@ -38,9 +39,15 @@ def signature(key: str, method: str, path: str, timestamp: str, body: bytes) -> 
     return hmac.new(key.encode(), message.encode(), hashlib.sha256).hexdigest()
 
 
+# Kiosk keys are only ever made here (no command or setting takes one from a person): 256 random bits.
+KIOSK_KEY_RULE = Rule(43, 160)
+
+
 def provision(kiosk_id: str, name: str) -> str:
     """Create (or re-key) a device; answers its new key, shown once to hospital IT."""
     key = secrets.token_urlsafe(32)
+    if weaknesses(key, KIOSK_KEY_RULE):  # a generator someone weakened must not hand out guessable keys
+        raise RuntimeError("the new kiosk key is too short or predictable; nothing was provisioned")
     sealed = current_app.extensions["data_cipher"].encrypt(key, _KEY_CONTEXT)
     device = db.session.get(KioskDevice, kiosk_id)
     if device is None:

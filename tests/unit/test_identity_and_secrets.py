@@ -69,15 +69,24 @@ def test_log_scrubbing_masks_ids_and_phones_in_any_text():
 
 
 def test_production_refuses_default_secrets():
+    import base64
+    import os
+    import secrets
+
     settings = config.load() | {"ENV_NAME": "production"}
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
         config.check_production(settings)
-    good = settings | {"SECRET_KEY": "s" * 40, "DATA_KEY": "a2V5LWtleS1rZXkta2V5LWtleS1rZXkta2V5LWtleTE=",
-                       "WX_SECRET": "real-secret", "HEALTH_CARD_APP_SECRET": "real-platform-secret",
-                       "PAYMENT_GATEWAYS": "wechatpay_v3,alipay",
+    good = settings | {"SECRET_KEY": secrets.token_urlsafe(48), "DATA_KEY": base64.b64encode(os.urandom(32)).decode(),
+                       "WX_SECRET": secrets.token_hex(16), "HEALTH_CARD_APP_SECRET": secrets.token_urlsafe(24),
+                       "PAYMENT_GATEWAYS": "",
+                       "WX_API_BASE": "https://api.weixin.qq.com/", "HIS_WSDL_URL": "http://10.1.1.1/his/ws?wsdl",
+                       "HEALTH_CARD_API_BASE": "https://health-card.example.cn",
                        "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://yiqiao@db.hospital.local/yiqiao"}
     config.check_production(good)
     for default, named in (({"HEALTH_CARD_APP_SECRET": "hc-sandbox-secret"}, "HEALTH_CARD_APP_SECRET"),
+                           ({"WX_SECRET": "wx-sandbox-secret"}, "WX_SECRET"),
+                           ({"SECRET_KEY": config.DEFAULT_SECRET}, "SECRET_KEY"),
+                           ({"DATA_KEY": config.DEFAULT_DATA_KEY}, "DATA_KEY"),
                            ({"PAYMENT_GATEWAYS": "dummy"}, "PAYMENT_GATEWAYS"),
                            ({"SQLALCHEMY_DATABASE_URI": "sqlite:///var/yiqiao.sqlite3"}, "DATABASE_URL"),
                            ({"HIS_ADAPTER": "memory"}, "HIS_ADAPTER")):
