@@ -35,7 +35,8 @@ def production_app():
             # Nobody answers at these: the reserved .invalid domain never resolves.
             "HIS_ADAPTER": "xmlws", "HIS_WSDL_URL": "http://his.hospital.invalid:8101/his/ws?wsdl",
             "HIS_TIMEOUT_SECONDS": 1.0, "WX_API_BASE": "https://wechat.invalid/",
-            "HEALTH_CARD_API_BASE": "https://health-card.invalid", **overrides}
+            "HEALTH_CARD_API_BASE": "https://health-card.invalid", "SMS_ENDPOINT": "https://sms.tencentcloud.invalid",
+            **overrides}
         app = create_app(settings)
         with app.app_context():
             upgrade(directory="migrations")

@@ -80,7 +80,7 @@ def test_production_refuses_default_secrets():
                        "WX_SECRET": secrets.token_hex(16), "HEALTH_CARD_APP_SECRET": secrets.token_urlsafe(24),
                        "PAYMENT_GATEWAYS": "",
                        "WX_API_BASE": "https://api.weixin.qq.com/", "HIS_WSDL_URL": "http://10.1.1.1/his/ws?wsdl",
-                       "HEALTH_CARD_API_BASE": "https://health-card.example.cn",
+                       "HEALTH_CARD_API_BASE": "https://health-card.example.cn", "SMS_ENDPOINT": "https://sms.tencentcloudapi.com",
                        "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://yiqiao@db.hospital.local/yiqiao"}
     config.check_production(good)
     for default, named in (({"HEALTH_CARD_APP_SECRET": "hc-sandbox-secret"}, "HEALTH_CARD_APP_SECRET"),

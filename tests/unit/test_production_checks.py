@@ -51,7 +51,8 @@ def production(key_dir, **changes) -> dict:
         "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://yiqiao@127.0.0.1:5432/yiqiao",  # a local database is fine
         "REDIS_URL": "redis://127.0.0.1:6379/0", "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
         "WX_API_BASE": "https://api.weixin.qq.com/", "HIS_WSDL_URL": "http://10.20.0.5:8101/his/ws?wsdl",
-        "HEALTH_CARD_API_BASE": "https://health-card-platform.example.cn"}
+        "HEALTH_CARD_API_BASE": "https://health-card-platform.example.cn",
+        "SMS_ENDPOINT": "https://sms.tencentcloudapi.com"}
     return settings | changes
 
 
@@ -201,7 +202,8 @@ LOOPBACK_OR_SANDBOX = ["http://127.0.0.1:8102/", "https://localhost/", "https://
 
 @pytest.mark.parametrize("url", LOOPBACK_OR_SANDBOX)
 @pytest.mark.parametrize("name", ["WX_API_BASE", "WXPAY_API_BASE", "WXPAY_V2_API_BASE", "WXPAY_FACE_API_BASE",
-                                  "ALIPAY_SERVER_URL", "HEALTH_CARD_API_BASE", "PAYMENT_NOTIFY_BASE_URL"])
+                                  "ALIPAY_SERVER_URL", "HEALTH_CARD_API_BASE", "PAYMENT_NOTIFY_BASE_URL",
+                                  "SMS_ENDPOINT"])
 def test_outside_systems_may_not_be_loopback_or_the_sandbox(key_dir, name, url):
     assert name in refusal(production(key_dir, **{name: url}))
 
