@@ -139,13 +139,15 @@ def _register_blueprints(app: Flask) -> None:
     from bff.health_cards.routes import blp as health_cards
     from bff.kiosk.routes import blp as kiosk
     from bff.patients.routes import blp as patients
+    from bff.payments.admin_routes import blp as admin_refunds
     from bff.payments.routes import blp as payments
     from bff.payments.routes import notify_blp
     from bff.staff.routes import blp as staff
 
     app.register_blueprint(health)
     app.register_blueprint(notify_blp)
-    for blueprint in (auth, patients, catalog, appointments, payments, bills, kiosk, health_cards, staff):
+    for blueprint in (auth, patients, catalog, appointments, payments, bills, kiosk, health_cards, staff,
+                      admin_refunds):
         api.register_blueprint(blueprint)
     appointment_orders.register()
     billing.register()
