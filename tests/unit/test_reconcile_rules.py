@@ -57,3 +57,16 @@ def test_a_booking_made_and_cancelled_the_same_day_must_have_its_money_back():
 
     assert statuses(0, 0) == ["his_refund_not_asked", "unsettled"]  # the HIS gave it back, we never did
     assert statuses(2500, 0) == ["refund_pending"]  # asked, not yet back with the payer
+
+
+def test_a_refund_refused_for_good_needs_a_person_and_one_paid_back_offline_is_money_back():
+    bill = [line(BillKind.PAYMENT, "YQ8", 3000)]
+    captured = [LedgerMovement(BillKind.PAYMENT, "wechatpay_v3", "YQ8", 3000, AT)]
+    refused = reconcile(DAY, bill, captured, [], [CapturedPayment("YQ8", 3000, False, 3000, 0, refund_failed=3000)])
+    assert [r.status for r in refused.differences] == ["refund_failed"]
+
+    offline = LedgerMovement(BillKind.REFUND, "wechatpay_v3", "YQ8", 3000, AT, "YR8", offline=True)
+    settled = reconcile(DAY, bill, captured + [offline], [], [CapturedPayment("YQ8", 3000, False, 3000, 3000)])
+    assert settled.ok  # not missing at the gateway: the gateway never refunded it
+    assert [(r.kind, r.ledger_amount) for r in settled.rows if r.out_refund_no == "YR8"] == [("refunded_offline", 3000)]
+    assert settled.totals["ledger_refunded"] == 0 and settled.totals["ledger_refunded_offline"] == 3000
