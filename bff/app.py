@@ -133,6 +133,7 @@ def _register_blueprints(app: Flask) -> None:
     from bff.appointments.routes import blp as appointments
     from bff.auth.routes import blp as auth
     from bff.billing import service as billing
+    from bff.billing.admin_routes import blp as admin_bills
     from bff.billing.routes import blp as bills
     from bff.catalog.routes import blp as catalog
     from bff.health import blp as health
@@ -147,7 +148,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(health)
     app.register_blueprint(notify_blp)
     for blueprint in (auth, patients, catalog, appointments, payments, bills, kiosk, health_cards, staff,
-                      admin_refunds):
+                      admin_refunds, admin_bills):
         api.register_blueprint(blueprint)
     appointment_orders.register()
     billing.register()
