@@ -337,6 +337,30 @@ def test_an_alipay_refund_the_seller_cannot_pay_is_settled_offline(live):
     live.assert_money_holds()
 
 
+def test_a_settled_bill_refunded_in_the_sandbox_his_goes_back_by_wechat(live):
+    token, patient = live.patient("tuifei")
+    bill = live.control("his", "bills", {"his_patient_id": patient["his_patient_id"], "title": "检查：腹部彩超",
+                                         "amount": 16000}, expect=201)["bill_id"]
+    order = live.call("POST", "/api/v1/bills/settlements", token, expect=201,
+                      json={"patient_id": patient["id"], "bill_ids": [bill]}).json()
+    payment = live.call("POST", "/api/v1/payments", token, expect=201, json={
+        "order_type": "bills", "order_id": order["id"], "channel": "wechat"}).json()
+    live.control("wechatpay", "pay", {"pay_params": payment["pay_params"], "result": "success"})
+
+    def status():
+        return live.call("GET", f"/api/v1/bills/settlements/{order['id']}", token).json()["status"]
+
+    live.settle(lambda: status() == "settled")
+    refunded = live.call("POST", f"/api/v1/admin/bill-settlements/{order['id']}/refund", _admin(live), expect=200,
+                         json={"reason": "检查未做，患者要求退费"}).json()
+    assert refunded["status"] == "refunding"
+    live.settle(lambda: status() == "refunded")
+    bills = live.control("his", "bills", {"his_patient_id": patient["his_patient_id"]}, method="GET")
+    assert [b["status"] for b in bills if b["bill_id"] == bill] == ["refunded"]
+    assert live.ledger(payment["out_trade_no"]) == [("capture", 16000), ("refund", -16000)]
+    live.assert_money_holds()
+
+
 def test_the_days_business_reconciles_with_the_simulators_bills(live, tmp_path):
     """After everything above (payments, refunds, face-pay, faults), the gateways' bills, the ledger and
     the HIS tell one story; a difference planted in the ledger makes the command fail."""
