@@ -6,6 +6,8 @@ tamper with one and see verification refuse it. Face codes are magic (Saleor's d
 idea): ``face-ok``, ``face-paying-<n>`` (confirming for n polls), ``face-paying-forever``,
 ``face-nomoney``, ``face-declined``, ``face-expired``, ``face-unknown`` (the answer is lost: nobody can
 tell yet), ``face-reverse-lost`` (the payer never confirms and the reverse's answer is lost).
+``refuse_refunds`` plays a gateway refusing refunds (``NOT_ENOUGH``, ``TRADE_OVERDUE``,
+``USER_ACCOUNT_ABNORMAL`` for good; ``FREQUENCY_LIMITED`` for now); ``None`` again is the top-up.
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ from payments.interface import (
     FaceAuthInfo,
     FacePayGateway,
     FacePayRequest,
+    GatewayBusy,
     GatewayRejected,
     GatewayUnavailable,
     InsufficientFunds,
@@ -178,6 +181,8 @@ class DummyGateway(PaymentGateway, FacePayGateway):
             trade = self._trade(request.out_trade_no)
             if request.out_refund_no in trade.refunds:
                 return trade.refunds[request.out_refund_no]
+            if self.refuse_refunds == "FREQUENCY_LIMITED":  # transient: the same refund later goes through
+                raise GatewayBusy("frequency limited", "FREQUENCY_LIMITED")
             if self.refuse_refunds:
                 code = self.refuse_refunds
                 raise RefundRejected(f"refund refused: {code}", code, REFUSALS.get(code, RefundRefusal.OTHER))
