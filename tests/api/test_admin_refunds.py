@@ -110,3 +110,24 @@ def test_only_admins_may_see_or_act_on_refunds(app, client, alice, clock, staff)
     assert _failed(client, staff("admin01"))[0]["status"] == "refund_failed"  # nothing was changed
     missing = client.post("/api/v1/admin/refunds/9999/reissue", headers=staff("admin01"))
     assert missing.status_code == 404 and missing.get_json()["error"]["code"] == "REFUND_NOT_FOUND"
+
+
+def test_a_refund_abnormal_at_the_bank_is_reissued_under_a_new_number(app, client, alice, clock, staff):
+    from payments.interface import RefundState
+    from tests.api.payment_helpers import notify
+
+    appointment, _ = paid_booking(app, client, alice, clock)
+    client.post(f"/api/v1/appointments/{appointment['id']}/cancel", headers=alice)
+    settle(app)
+    dummy = gateway(app)
+    for out_refund_no in dummy.settle_refunds(RefundState.FAILED):  # the payer's card was closed (ABNORMAL)
+        notify(client, dummy.refund_notification(out_refund_no))
+    admin = staff("admin01")
+    [item] = _failed(client, admin)
+    assert item["refusal"] == "account_abnormal"
+    reissued = client.post(f"/api/v1/admin/refunds/{item['id']}/reissue", headers=admin).get_json()
+    assert reissued["out_refund_no"] != item["out_refund_no"]  # the gateway ended the old number
+    settle(app)
+    refunds_complete(app, client)
+    assert client.get(f"/api/v1/appointments/{appointment['id']}", headers=alice).get_json()["status"] == "refunded"
+    assert_money_holds(app)
