@@ -88,11 +88,15 @@ _TABLE: dict[str, list[tuple[str, int, str]]] = {
         ("AUTH_CODE_INVALID", 402, "刷脸凭证已失效，请重新刷脸"),
         ("FACEPAY_UNAVAILABLE", 503, "刷脸支付暂时无法使用，请稍后再试或到窗口缴费"),
         ("KIOSK_UNAUTHORIZED", 401, "自助设备未通过认证"),
+        ("REFUND_NOT_FOUND", 404, "退款记录不存在"),
+        ("REFUND_NOT_FAILED", 409, "该退款不是待人工处理的失败退款"),
     ],
     "门诊缴费": [
         ("SETTLEMENT_NOT_FOUND", 404, "缴费单不存在"),
         ("SETTLEMENT_EXPIRED", 409, "缴费单已过期，请重新选择费用"),
         ("BILL_NOT_PENDING", 409, "所选费用已缴纳或已变更，请刷新后重新选择"),
+        ("SETTLEMENT_NOT_REFUNDABLE", 409, "该缴费单当前不能退费"),
+        ("BILL_REFUND_REFUSED", 409, "医院系统未能退费（如已发药或检查已执行），请到窗口办理"),
     ],
     "健康卡": [
         ("HEALTH_CARD_NOT_FOUND", 404, "健康卡不存在"),

@@ -6,6 +6,8 @@ tamper with one and see verification refuse it. Face codes are magic (Saleor's d
 idea): ``face-ok``, ``face-paying-<n>`` (confirming for n polls), ``face-paying-forever``,
 ``face-nomoney``, ``face-declined``, ``face-expired``, ``face-unknown`` (the answer is lost: nobody can
 tell yet), ``face-reverse-lost`` (the payer never confirms and the reverse's answer is lost).
+``refuse_refunds`` plays a gateway refusing refunds (``NOT_ENOUGH``, ``TRADE_OVERDUE``,
+``USER_ACCOUNT_ABNORMAL`` for good; ``FREQUENCY_LIMITED`` for now); ``None`` again is the top-up.
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ from payments.interface import (
     FaceAuthInfo,
     FacePayGateway,
     FacePayRequest,
+    GatewayBusy,
     GatewayRejected,
     GatewayUnavailable,
     InsufficientFunds,
@@ -37,6 +40,7 @@ from payments.interface import (
     PaymentOutcomeUnknown,
     PaymentRequest,
     Prepay,
+    RefundRefusal,
     RefundRejected,
     RefundRequest,
     RefundState,
@@ -49,6 +53,9 @@ from payments.interface import (
 )
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
+# The refusals refuse_refunds can play, named as WeChat Pay names them.
+REFUSALS = {"NOT_ENOUGH": RefundRefusal.MERCHANT_BALANCE, "TRADE_OVERDUE": RefundRefusal.TRADE_TOO_OLD,
+            "USER_ACCOUNT_ABNORMAL": RefundRefusal.ACCOUNT_ABNORMAL}
 
 
 @dataclass
@@ -75,6 +82,9 @@ class DummyGateway(PaymentGateway, FacePayGateway):
         self.down = False  # every call raises GatewayUnavailable
         self.fail_next: list[Exception] = []  # raised by the next calls, in order
         self.calls: list[str] = []
+        # While set, every new refund is refused for good with this code (the merchant's balance is
+        # short, the trade is too old …); clearing it is the top-up.
+        self.refuse_refunds: str | None = None
 
     # -- the test's side --------------------------------------------------------------------
 
@@ -171,12 +181,17 @@ class DummyGateway(PaymentGateway, FacePayGateway):
             trade = self._trade(request.out_trade_no)
             if request.out_refund_no in trade.refunds:
                 return trade.refunds[request.out_refund_no]
+            if self.refuse_refunds == "FREQUENCY_LIMITED":  # transient: the same refund later goes through
+                raise GatewayBusy("frequency limited", "FREQUENCY_LIMITED")
+            if self.refuse_refunds:
+                code = self.refuse_refunds
+                raise RefundRejected(f"refund refused: {code}", code, REFUSALS.get(code, RefundRefusal.OTHER))
             if trade.state not in (TradeState.PAID, TradeState.REFUNDED):
-                raise RefundRejected("trade not paid", "TRADE_NOT_PAID")
+                raise RefundRejected("trade not paid", "TRADE_NOT_PAID", RefundRefusal.TRADE_CLOSED)
             refunded = sum(r.amount for r in trade.refunds.values()  # a closed refund gives its amount back
                            if r.state not in (RefundState.CLOSED, RefundState.FAILED))
             if refunded + request.amount > trade.request.amount:
-                raise RefundRejected("refund exceeds the payment", "REFUND_AMOUNT_EXCEEDED")
+                raise RefundRejected("refund exceeds the payment", "REFUND_AMOUNT_EXCEEDED", RefundRefusal.AMOUNT)
             status = RefundStatus(request.out_refund_no, request.out_trade_no, RefundState.PROCESSING,
                                   request.amount, "PROCESSING", f"R{next(self._seq):08d}")
             trade.refunds[request.out_refund_no] = status

@@ -218,6 +218,12 @@ class GatewayUnavailable(PaymentOutcomeUnknown):
     code = "GATEWAY_UNAVAILABLE"
 
 
+class GatewayBusy(GatewayUnavailable):
+    """The gateway asks us to slow down (WeChat Pay FREQUENCY_LIMITED): nothing was done, ask again later."""
+
+    code = "GATEWAY_BUSY"
+
+
 class GatewayRejected(PaymentError):
     """The gateway refused the request itself (bad parameters, signature, duplicate number …)."""
 
@@ -234,8 +240,30 @@ class TradeAlreadyPaid(GatewayRejected):
     code = "TRADE_ALREADY_PAID"
 
 
+class RefundRefusal(enum.StrEnum):
+    """Why a gateway refused a refund for good; each needs a person (top up, pay back another way …)."""
+
+    MERCHANT_BALANCE = "merchant_balance"  # the merchant account is short: top it up, then reissue
+    TRADE_TOO_OLD = "trade_too_old"  # past the gateway's refund period (WeChat Pay: a year)
+    ACCOUNT_ABNORMAL = "account_abnormal"  # the payer's account is closed or frozen
+    TRADE_CLOSED = "trade_closed"  # the trade is closed, finished or frozen at the gateway
+    AMOUNT = "amount"  # the amount is refused (more than is left, not the whole of it …)
+    OTHER = "other"  # any other refusal (parameters, permission …)
+
+
 class RefundRejected(GatewayRejected):
+    """The gateway refused the refund outright: asking again as it is will not help, a person must act.
+
+    Transient answers (network, SYSTEMERROR, frequency limits) are never this: they raise
+    PaymentOutcomeUnknown / GatewayUnavailable and the same out_refund_no is asked again.
+    """
+
     code = "REFUND_REJECTED"
+
+    def __init__(self, message: str = "", gateway_code: str | None = None,
+                 refusal: RefundRefusal = RefundRefusal.OTHER):
+        super().__init__(message, gateway_code)
+        self.refusal = RefundRefusal(refusal)
 
 
 class NotificationInvalid(PaymentError):

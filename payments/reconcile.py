@@ -9,7 +9,12 @@ Pure functions over plain records, so the rules are testable without any server:
   asked for (``his_refund_not_asked``);
 * every payment we captured ended as a HIS record or a refund (``unsettled``): the money
   invariant, captured = confirmed + refunded; a refund decided but not yet confirmed back by
-  the time of the report is named too (``refund_pending``).
+  the time of the report is named too (``refund_pending``), and one the gateway refused for
+  good, waiting for a person, is a difference of its own (``refund_failed``).
+
+Money an admin paid back outside the gateway (cash at the window, a transfer) is a ledger
+movement the gateway never saw: it is matched as ``refunded_offline`` rather than listed as
+missing at the gateway, and counts as money back.
 
 A face-pay trade the gateway took and gave back in full (a reverse, 撤销, after the payer
 confirmed at the last moment) is a pair of lines that nets to zero: when we never captured that
@@ -39,6 +44,7 @@ class LedgerMovement:
     at: dt.datetime
     out_refund_no: str = ""
     transaction_id: str = ""
+    offline: bool = False  # a refund paid back outside the gateway: never in its bill
 
 
 @dataclass(frozen=True)
@@ -60,7 +66,8 @@ class CapturedPayment:
     amount: int
     fulfilled: bool  # confirmed in the HIS by us
     refund_asked: int  # fen we decided to refund (intent, whatever the gateway says yet)
-    refunded: int  # fen the gateway confirmed refunded, by the time of the report
+    refunded: int  # fen the gateway confirmed refunded (or an admin paid back offline), by the time of the report
+    refund_failed: int = 0  # fen of refunds the gateway refused for good, waiting for a person
 
 
 @dataclass(frozen=True)
@@ -113,7 +120,8 @@ class Report:
         t = self.totals
         lines = [f"对账日期 {self.date.isoformat()}: {'一致' if self.ok else f'发现 {len(self.differences)} 处差异'}",
                  f"  渠道收款 {_yuan(t.get('gateway_paid', 0))}  渠道退款 {_yuan(t.get('gateway_refunded', 0))}",
-                 f"  账本收款 {_yuan(t.get('ledger_captured', 0))}  账本退款 {_yuan(t.get('ledger_refunded', 0))}",
+                 f"  账本收款 {_yuan(t.get('ledger_captured', 0))}  账本退款 {_yuan(t.get('ledger_refunded', 0))}"
+                 f"  线下退款 {_yuan(t.get('ledger_refunded_offline', 0))}",
                  f"  HIS 入账 {_yuan(t.get('his_paid', 0))}  HIS 退费 {_yuan(t.get('his_refunded', 0))}",
                  f"  逐笔核对 {len(self.rows)} 笔，一致 {len(self.rows) - len(self.differences)} 笔"]
         for r in self.differences:
@@ -138,13 +146,24 @@ def reconcile(date: dt.date, bill: Iterable[BillLine], ledger: Iterable[LedgerMo
     reversed_trades: our trade numbers of face payments reversed at the gateway, never captured.
     """
     bill, ledger, his, captured = list(bill), list(ledger), list(his), list(captured)
+    offline = [m for m in ledger if m.offline]
     report = Report(date)
     bill, report.rows = _reversed_pairs(bill, ledger, set(reversed_trades))
+    report.rows += _offline_refunds(ledger)
+    ledger = [m for m in ledger if not m.offline]
     report.rows += _gateway_against_ledger(bill, ledger)
     report.rows += _his_against_ours(his, captured)
     report.rows += _unsettled(captured, his)
     report.totals = _totals(bill, ledger, his)
+    report.totals["ledger_refunded_offline"] = sum(m.amount for m in offline)
     return report
+
+
+def _offline_refunds(ledger: list[LedgerMovement]) -> list[Row]:
+    """Refunds an admin paid back outside the gateway: money back, never in a gateway's bill."""
+    return [Row("matched", "refunded_offline", m.gateway, m.out_trade_no, m.out_refund_no, m.transaction_id,
+                None, m.amount, note="paid back offline by an admin, not through the gateway")
+            for m in ledger if m.offline]
 
 
 def _key(kind: BillKind, out_trade_no: str, out_refund_no: str) -> tuple[str, str]:
@@ -209,7 +228,10 @@ def _unsettled(captured: list[CapturedPayment], his: list[HisRecord]) -> list[Ro
     rows = []
     for c in captured:
         kept = c.fulfilled or in_his.get(c.out_trade_no, 0) > 0
-        if not kept and c.refund_asked < c.amount:
+        if c.refund_failed:  # refused by the gateway for good: a person reissues it or pays it back offline
+            rows.append(Row("refund_failed", "payment", "", c.out_trade_no, ledger_amount=c.amount,
+                            note=f"refund of {c.refund_failed} fen refused by the gateway, needs a person"))
+        elif not kept and c.refund_asked < c.amount:
             rows.append(Row("unsettled", "payment", "", c.out_trade_no, ledger_amount=c.amount,
                             note=f"captured, neither confirmed in the HIS nor refunded ({c.refund_asked} fen asked)"))
         elif c.refunded < c.refund_asked:  # decided, not yet back with the payer: finance follows it up

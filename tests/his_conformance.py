@@ -35,6 +35,7 @@ class HisHarness:
     add_bill: Callable[..., str]  # (his_patient_id, title, amount, items=()) -> bill id
     pay_bill_at_window: Callable[[str], None]
     cancel_bill: Callable[[str], None]
+    execute_bill: Callable[[str], None] | None = None  # 退费: dispensed / done, no longer refundable
 
     def today(self) -> dt.date:
         """Today in hospital time."""
@@ -408,3 +409,39 @@ class HisConformance:
         assert all(r.at.astimezone(HOSPITAL_TZ).date() == env.today() for r in records)
         assert sum(r.amount for r in records) == fee + 8180
         assert env.his.list_payment_records(env.today() - dt.timedelta(days=1)) == []
+
+    # -- 退费 (refund_bill) --
+
+    def test_refunding_a_settlement_gives_the_money_back_once_and_the_report_shows_it(self, env):
+        pid, drugs, blood = patient_with_bills(env)
+        done = env.his.settle_bills("pay-rf", pid, [drugs, blood], "T-rf", 8180)
+        back = env.his.refund_bill("rf-1", done.settlement_id, [drugs, blood], "患者要求退费")
+        assert (back.request_id, back.settlement_id, back.bill_ids, back.amount, back.trade_no) == (
+            "rf-1", done.settlement_id, (drugs, blood), 8180, "T-rf")
+        assert back.refund_id and back.refunded_at.utcoffset() == dt.timedelta(hours=8)
+        assert env.his.refund_bill("rf-1", done.settlement_id, [drugs, blood]) == back  # a retry: the same refund
+        assert rejection(env.his.refund_bill, "rf-2", done.settlement_id, [drugs]) == port.BILL_NOT_REFUNDABLE
+        records = env.his.list_payment_records(env.today())
+        assert [(r.kind, r.record_id, r.trade_no, r.amount, r.status) for r in records] == [
+            ("bills", done.settlement_id, "T-rf", 8180, "paid"),
+            ("bills", done.settlement_id, "T-rf", -8180, "refunded")]
+        assert env.his.list_pending_bills(pid) == []  # refunded bills are not owed again
+
+    def test_part_of_a_settlement_can_be_refunded_and_only_its_own_bills(self, env):
+        pid, drugs, blood = patient_with_bills(env)
+        done = env.his.settle_bills("pay-rp", pid, [drugs, blood], "T-rp", 8180)
+        _, theirs, _ = patient_with_bills(env)
+        assert rejection(env.his.refund_bill, "rp-x", done.settlement_id, [theirs]) == port.NOT_FOUND
+        assert rejection(env.his.refund_bill, "rp-y", "JS-NO-SUCH", [drugs]) == port.NOT_FOUND
+        assert env.his.refund_bill("rp-1", done.settlement_id, [blood]).amount == 2500
+        assert env.his.refund_bill("rp-2", done.settlement_id, [drugs]).amount == 5680
+        assert sum(r.amount for r in env.his.list_payment_records(env.today())) == 0
+
+    def test_a_dispensed_bill_is_not_refundable(self, env):
+        if env.execute_bill is None:
+            pytest.skip("this HIS cannot mark a bill dispensed")
+        pid, drugs, blood = patient_with_bills(env)
+        done = env.his.settle_bills("pay-rx", pid, [drugs, blood], "T-rx", 8180)
+        env.execute_bill(drugs)
+        assert rejection(env.his.refund_bill, "rx-1", done.settlement_id, [drugs, blood]) == port.BILL_NOT_REFUNDABLE
+        assert env.his.refund_bill("rx-2", done.settlement_id, [blood]).amount == 2500

@@ -8,11 +8,14 @@ from bff.db_types import AwareDateTime
 from bff.extensions import db
 
 # pending → paid (the money arrived) → settled (the HIS gave a receipt); paid → cancelled (the HIS
-# refused: the money goes back) → refunded. An order never paid stays pending and shows as expired.
+# refused: the money goes back) → refunded. A settled order refunded in the HIS (退费) is `refunding`
+# until the money is back, then refunded. An order never paid stays pending and shows as expired.
 SETTLEMENT_TRANSITIONS = {
     "pending": {"paid"},
     "paid": {"settled", "cancelled"},
     "cancelled": {"refunded"},
+    "settled": {"refunding"},
+    "refunding": {"refunded"},
 }
 
 
@@ -42,3 +45,6 @@ class SettlementOrder(db.Model):
     expires_at = db.Column(AwareDateTime(), nullable=False)
     created_at = db.Column(AwareDateTime(), nullable=False, default=_utcnow, index=True)
     settled_at = db.Column(AwareDateTime())
+    his_refund_request_id = db.Column(db.String(32))  # 退费: the HIS's key, kept before it is asked
+    his_refund_id = db.Column(db.String(64))
+    refund_reason = db.Column(db.String(80))

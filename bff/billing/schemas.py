@@ -55,7 +55,8 @@ class SettlementOut(Schema):
     id = fields.String()
     patient_id = fields.Integer()
     amount = fields.Integer()
-    status = fields.String(metadata={"description": "pending / expired / paid / settled / cancelled / refunded"})
+    status = fields.String(metadata={"description": "pending / expired / paid / settled / cancelled / refunding "
+                                                    "(退费 in the HIS, money on its way) / refunded"})
     bills = fields.List(fields.Nested(SettledBillOut))
     receipt_no = fields.String(allow_none=True)
     failure_reason = fields.String(allow_none=True)

@@ -161,9 +161,10 @@ class BillOrders(orders.OrderType):
         outbox.kick()
 
     def refunded(self, payment) -> None:
-        """The money is back: a cancelled order shows `refunded`."""
+        """The money is back: a cancelled order, or one refunded in the HIS (退费), shows `refunded`."""
         order = db.session.get(SettlementOrder, payment.order_id)
-        if order is not None and order.status == "cancelled" and order.trade_no in (None, payment.out_trade_no):
+        if order is not None and order.status in ("cancelled", "refunding") and \
+                order.trade_no in (None, payment.out_trade_no):
             _move(order, "refunded")
 
     def fulfilled(self, payment) -> bool:

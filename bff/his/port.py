@@ -33,6 +33,8 @@ CHECKIN_NOT_ALLOWED = "CHECKIN_NOT_ALLOWED"
 BILL_PAID = "BILL_PAID"  # a bill already paid (e.g. at the window)
 BILL_CHANGED = "BILL_CHANGED"  # the amount to settle differs from the HIS's (bill changed / cancelled)
 REJECTED = "REJECTED"  # anything else the HIS refused
+# -- 退费 (refund_bill) --
+BILL_NOT_REFUNDABLE = "BILL_NOT_REFUNDABLE"  # dispensed / examined already, or refunded already: the window decides
 
 
 class HisError(Exception):
@@ -68,6 +70,7 @@ FEATURES: dict[str, tuple[str, tuple[str, ...]]] = {
     "check_in": ("线上签到与排队", ("check_in", "queue_status")),
     "outpatient_payment": ("门诊缴费", ("list_pending_bills", "settle_bills", "query_settlement")),
     "reconciliation": ("与医院系统的每日对账", ("list_payment_records",)),
+    "bill_refund": ("门诊退费", ("refund_bill",)),
 }
 CORE_OPERATIONS = ("ping", "list_departments", "list_doctors", "list_schedules", "get_schedule", "list_slots",
                    "find_or_create_patient")
@@ -229,6 +232,19 @@ class BillSettlement:
 
 
 @dataclass(frozen=True)
+class BillRefund:
+    """The HIS's record of settled bills refunded (门诊退费): the money goes back through trade_no."""
+
+    refund_id: str
+    request_id: str
+    settlement_id: str
+    bill_ids: tuple[str, ...]
+    amount: int  # fen given back
+    trade_no: str  # the payment that paid the settlement
+    refunded_at: dt.datetime
+
+
+@dataclass(frozen=True)
 class HisPaymentRecord:
     """One line of the HIS's daily payments report (日结对账)."""
 
@@ -324,11 +340,22 @@ class HisPort(abc.ABC):
     def query_settlement(self, request_id: str) -> BillSettlement | None:
         """Compensation query: the settlement committed for request_id, or None."""
 
+    # -- 退费 (refund_bill) --
+    def refund_bill(self, request_id: str, settlement_id: str, bill_ids: list[str], reason: str = "") -> BillRefund:
+        """Refund (退费) settled bills of one settlement; the same request_id again answers the same refund.
+
+        HisRejected(NOT_FOUND) for an unknown settlement or a bill not in it, (BILL_NOT_REFUNDABLE) for a
+        bill dispensed, examined or refunded already. The day's payments report then lists the refund
+        (negative amount, status refunded) under the settlement's id and trade number. A HIS whose
+        interface has no 退费 transaction raises HisUnsupported (the feature is off): the window refunds there.
+        """
+        raise HisUnsupported("refund_bill")
+
     @abc.abstractmethod
     def list_payment_records(self, date: dt.date) -> list[HisPaymentRecord]:
         """What the HIS took that day, in time order.
 
         Paid registrations (confirm_registration with a trade_no and paid_fee) and settled bills, and
-        the refunds of cancelled paid registrations (negative amount, status refunded). Payments taken
-        at the hospital's own windows are not ours to reconcile and are left out.
+        the refunds of cancelled paid registrations and of refunded bills (negative amount, status
+        refunded). Payments taken at the hospital's own windows are not ours to reconcile and are left out.
         """

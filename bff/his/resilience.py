@@ -423,3 +423,5 @@ class ResilientHis(HisPort):
     settle_bills = _through_breaker("settle_bills")
     query_settlement = _through_breaker("query_settlement")
     list_payment_records = _through_breaker("list_payment_records")
+    # -- 退费 (refund_bill) --
+    refund_bill = _through_breaker("refund_bill")

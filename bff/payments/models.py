@@ -23,6 +23,17 @@ PAYMENT_TRANSITIONS = {
 }
 
 
+# Refund statuses: pending → processing → succeeded; failed: closed at the gateway (asked again under a new
+# number); refund_failed: refused for good, or abnormal at the bank, or closed too often — a person decides:
+# reissue (back to pending) or pay it back another way (refunded_offline, in the ledger as `offline`).
+REFUND_TRANSITIONS = {
+    "pending": {"processing", "succeeded", "failed", "refund_failed"},
+    "processing": {"succeeded", "failed", "refund_failed"},
+    "refund_failed": {"pending", "succeeded", "refunded_offline"},  # succeeded: the gateway did it after all
+}
+OPEN_REFUNDS = ("pending", "processing", "refund_failed")  # money still owed to the payer
+
+
 def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -74,10 +85,14 @@ class Refund(db.Model):
     out_refund_no = db.Column(db.String(32), nullable=False, unique=True)
     amount = db.Column(db.Integer, nullable=False)
     reason = db.Column(db.String(80), nullable=False, default="")
-    # pending → processing → succeeded / failed
-    status = db.Column(db.String(12), nullable=False, default="pending", index=True)
+    status = db.Column(db.String(16), nullable=False, default="pending", index=True)  # REFUND_TRANSITIONS
     refund_id = db.Column(db.String(64))
     last_error = db.Column(db.String(255))
+    attempts = db.Column(db.Integer, nullable=False, default=0)  # times the gateway was asked
+    refusal = db.Column(db.String(20))  # payments.interface.RefundRefusal, while refund_failed
+    settled_note = db.Column(db.String(255))  # refunded_offline: how it was paid back
+    settled_by = db.Column(db.Integer, db.ForeignKey("staff_accounts.id"))
+    settled_at = db.Column(AwareDateTime())
     created_at = db.Column(AwareDateTime(), nullable=False, default=_utcnow)
     succeeded_at = db.Column(AwareDateTime())
 
@@ -106,7 +121,7 @@ class LedgerEntry(db.Model):
 
     id = db.Column(db.Integer, primary_key=True)
     at = db.Column(AwareDateTime(), nullable=False, default=_utcnow, index=True)  # when the money moved
-    kind = db.Column(db.String(8), nullable=False)  # capture / refund
+    kind = db.Column(db.String(8), nullable=False)  # capture / refund / offline (paid back outside the gateway)
     payment_id = db.Column(db.Integer, db.ForeignKey("payments.id"), nullable=False, index=True)
     refund_id = db.Column(db.Integer, nullable=False, default=0)  # refunds.id, 0 for a capture
     gateway = db.Column(db.String(32), nullable=False)

@@ -21,7 +21,7 @@ from bff import clock
 from bff.extensions import db
 from bff.his.port import HOSPITAL_TZ
 from bff.payments import orders
-from bff.payments.models import LedgerEntry, Payment
+from bff.payments.models import LedgerEntry, Payment, Refund
 from bff.payments.records import gateways
 from payments.interface import BillKind
 from payments.reconcile import CapturedPayment, HisRecord, LedgerMovement, Report, reconcile
@@ -40,7 +40,8 @@ def ledger_of(date: dt.date) -> list[LedgerMovement]:
     start, end = day_bounds(date)
     entries = db.session.execute(db.select(LedgerEntry).where(LedgerEntry.at >= start, LedgerEntry.at < end)).scalars()
     return [LedgerMovement(BillKind.PAYMENT if e.kind == "capture" else BillKind.REFUND, e.gateway, e.out_trade_no,
-                           abs(e.amount), e.at, e.out_refund_no, e.transaction_id) for e in entries]
+                           abs(e.amount), e.at, e.out_refund_no, e.transaction_id, offline=e.kind == "offline")
+            for e in entries]
 
 
 def his_records_of(date: dt.date) -> list[HisRecord]:
@@ -53,15 +54,19 @@ def his_records_of(date: dt.date) -> list[HisRecord]:
 
 
 def captured_for(ledger: list[LedgerMovement], his: list[HisRecord]) -> list[CapturedPayment]:
-    """Our captured payments the day's accounts speak of, and how each ended."""
+    """Our captured payments the day's accounts speak of, and how each ended.
+
+    A payment with a refund the gateway refused for good is in every day's report until a person
+    has dealt with it, whatever day it was captured.
+    """
     trade_nos = {m.out_trade_no for m in ledger if m.kind == BillKind.PAYMENT} | {r.trade_no for r in his}
-    if not trade_nos:
-        return []
-    payments = db.session.execute(db.select(Payment).where(Payment.out_trade_no.in_(trade_nos),
-                                                           Payment.paid_at.is_not(None))
-                                  .options(selectinload(Payment.refunds))).scalars()
+    waiting = db.select(Refund.payment_id).where(Refund.status == "refund_failed")
+    payments = db.session.execute(db.select(Payment).where(
+        db.or_(Payment.out_trade_no.in_(trade_nos), Payment.id.in_(waiting)), Payment.paid_at.is_not(None))
+        .options(selectinload(Payment.refunds))).scalars()
     return [CapturedPayment(p.out_trade_no, p.amount, orders.of(p.order_type).fulfilled(p),
-                            sum(r.amount for r in p.refunds if r.status != "failed"), p.refunded) for p in payments]
+                            sum(r.amount for r in p.refunds if r.status != "failed"), p.refunded,
+                            sum(r.amount for r in p.refunds if r.status == "refund_failed")) for p in payments]
 
 
 def bills_of(date: dt.date) -> list:

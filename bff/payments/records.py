@@ -9,7 +9,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from bff.extensions import db
 from bff.payments import orders
-from bff.payments.models import PAYMENT_TRANSITIONS, LedgerEntry, Payment, Refund
+from bff.payments.models import PAYMENT_TRANSITIONS, REFUND_TRANSITIONS, LedgerEntry, Payment, Refund
 from payments.interface import PaymentError
 
 
@@ -60,6 +60,13 @@ def move(payment: Payment, to_status: str, **fields) -> None:
     if to_status in ("closed", "failed", "refunded"):
         fields.setdefault("live", None)
     change(Payment, payment, status=to_status, **fields)
+
+
+def move_refund(refund: Refund, to_status: str, **fields) -> None:
+    """Change a refund's status along the allowed transitions, compare-and-set (caller commits)."""
+    if to_status not in REFUND_TRANSITIONS.get(refund.status, set()):
+        raise ValueError(f"refund transition {refund.status} → {to_status} is not allowed")
+    change(Refund, refund, status=to_status, **fields)
 
 
 def money_balance() -> dict[str, int]:

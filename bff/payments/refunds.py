@@ -10,8 +10,15 @@ from flask import current_app
 from bff import clock, outbox
 from bff.extensions import db
 from bff.payments import orders, records
-from bff.payments.models import Payment, Refund, new_trade_no
-from payments.interface import RefundRejected, RefundRequest, RefundState, RefundStatus
+from bff.payments.models import OPEN_REFUNDS, Payment, Refund, new_trade_no
+from payments.interface import (
+    GatewayRejected,
+    RefundRefusal,
+    RefundRejected,
+    RefundRequest,
+    RefundState,
+    RefundStatus,
+)
 
 log = logging.getLogger("bff.payments")
 
@@ -41,33 +48,50 @@ def request_refund(payment: Payment, amount: int, reason: str) -> Refund | None:
 
 @outbox.handler("send_refund")
 def send_refund(payload: dict) -> None:
-    """Outbox: ask the gateway for the refund; the same out_refund_no makes a retry safe."""
+    """Outbox: ask the gateway for the refund; the same out_refund_no makes a retry safe.
+
+    A transient answer (no answer, SYSTEMERROR, a frequency limit) raises and the outbox asks
+    again; a refusal for good (GatewayRejected: the merchant's balance, a trade too old, the
+    payer's account closed …) ends the refund `refund_failed`, for a person, and is not retried.
+    """
     refund = db.session.get(Refund, payload["refund_id"])
-    if refund.status in ("succeeded", "failed"):
+    if refund.status not in ("pending", "processing"):
         return
     payment = refund.payment
     gateway = records.gateways().by_name(payment.gateway)
+    # Counted before the gateway is asked, so an ask whose answer is lost still counts.
+    db.session.execute(db.update(Refund).where(Refund.id == refund.id).values(attempts=Refund.attempts + 1)
+                       .execution_options(synchronize_session=False))
+    db.session.commit()
     try:
         status = gateway.refund(RefundRequest(payment.out_trade_no, refund.out_refund_no, refund.amount,
                                               payment.amount, refund.reason,
                                               records.gateways().notify_url(payment.gateway)))
-    except RefundRejected as error:
-        # Refused outright (the merchant's balance is short, the trade is too old …): the money is
-        # still owed, so the outbox keeps asking, but a person must look now.
+    except GatewayRejected as error:
         db.session.rollback()
-        db.session.execute(db.update(Refund).where(Refund.id == refund.id).values(
-            last_error=f"gateway refused: {error.gateway_code or error.code}"[:255]))
+        refusal = error.refusal if isinstance(error, RefundRejected) else RefundRefusal.OTHER
+        give_up(db.session.get(Refund, refund.id), refusal,
+                f"gateway refused: {error.gateway_code or error.code} {error.message}".strip())
         db.session.commit()
-        log.error("refund %s refused by %s (%s): needs a person, retried meanwhile", refund.out_refund_no,
-                  payment.gateway, error.gateway_code or error.code, extra={"payment_id": payment.id})
-        raise
+        return
     record_refund(refund, status)
     if refund.status == "processing":
         # Confirmed later by its notification; this follow-up, queued in the same commit, asks the
         # gateway if none comes.
-        outbox.enqueue("check_refund", f"check-refund:{refund.id}", {"refund_id": refund.id},
+        outbox.enqueue("check_refund", f"check-refund:{refund.id}:{refund.attempts}", {"refund_id": refund.id},
                        delay=dt.timedelta(seconds=current_app.config["REFUND_CHECK_SECONDS"]))
     db.session.commit()
+
+
+def give_up(refund: Refund, refusal: str, error: str) -> bool:
+    """The refund needs a person: `refund_failed`, logged at ERROR once (caller commits)."""
+    try:
+        records.move_refund(refund, "refund_failed", refusal=str(refusal)[:20], last_error=error[:255])
+    except (records.StatusChanged, ValueError):  # ended meanwhile (its notification), or already given up
+        return False
+    log.error("refund %s of %d fen needs a person (%s): %s", refund.out_refund_no, refund.amount, refusal,
+              error, extra={"payment_id": refund.payment_id})
+    return True
 
 
 @outbox.handler("check_refund")
@@ -89,8 +113,13 @@ def record_refund(refund: Refund, status: RefundStatus) -> bool:
     if status.amount != refund.amount:
         raise records.AmountMismatch(f"refund {refund.out_refund_no}: gateway says {status.amount}, "
                                      f"we asked {refund.amount}")
-    if refund.status in ("succeeded", "failed"):
+    if refund.status in ("succeeded", "failed", "refunded_offline"):
+        if refund.status == "refunded_offline" and status.state == RefundState.SUCCEEDED:
+            log.error("refund %s was paid back offline and the gateway refunded it too: recover the money",
+                      refund.out_refund_no, extra={"payment_id": refund.payment_id})
         return False
+    if refund.status == "refund_failed" and status.state != RefundState.SUCCEEDED:
+        return False  # given up already; only money that did go back changes that
     # The payment first, then its refund (one order for every path), read afresh under the lock:
     # two refunds of one payment ending at once each add to what the other wrote.
     payment = records.locked(refund.payment_id)
@@ -101,41 +130,48 @@ def record_refund(refund: Refund, status: RefundStatus) -> bool:
                 records.change(Refund, refund, status="processing", refund_id=refund_id)
             return True
         if status.state != RefundState.SUCCEEDED:
-            records.change(Refund, refund, status="failed", refund_id=refund_id,
-                           last_error=f"gateway {status.state}: {status.gateway_state}"[:255])
-            if status.state == RefundState.CLOSED and _reissue(refund):
-                return True
-            log.error("refund %s failed at the gateway (%s): needs a person", refund.out_refund_no,
-                      status.gateway_state)
+            _ended_unpaid(refund, status, refund_id)
             return True
-        records.change(Refund, refund, status="succeeded", refund_id=refund_id,
-                succeeded_at=status.succeeded_at or clock.now())
+        records.move_refund(refund, "succeeded", refund_id=refund_id, succeeded_at=status.succeeded_at or clock.now())
     except records.StatusChanged:  # recorded at this moment by another request (its notification, a query)
         db.session.refresh(refund)
         return False
-    records.add_ledger_entry(payment, "refund", -refund.amount, refund.succeeded_at, refund)
+    money_back(payment, refund, "refund")
+    log.info("refund %s succeeded: %d fen", refund.out_refund_no, refund.amount, extra={"payment_id": payment.id})
+    return True
+
+
+def money_back(payment: Payment, refund: Refund, kind: str) -> None:
+    """The refund's money is with the payer: the ledger, the payment and the order learn it (caller commits)."""
+    records.add_ledger_entry(payment, kind, -refund.amount, refund.succeeded_at, refund)
     payment.refunded += refund.amount
     if payment.refunded >= payment.amount:
         records.move(payment, "refunded", live=None)
         orders.of(payment.order_type).refunded(payment)
     elif not db.session.execute(db.select(Refund.id).where(
-            Refund.payment_id == payment.id, Refund.status.in_(("pending", "processing"))).limit(1)).first():
+            Refund.payment_id == payment.id, Refund.status.in_(OPEN_REFUNDS)).limit(1)).first():
         records.move(payment, "paid")
-    log.info("refund %s succeeded: %d fen", refund.out_refund_no, refund.amount, extra={"payment_id": payment.id})
-    return True
+
+
+def _ended_unpaid(refund: Refund, status: RefundStatus, refund_id: str | None) -> None:
+    """The gateway ended the refund without paying it: closed ones are asked again (bounded), the rest need a person."""
+    error = f"gateway {status.state}: {status.gateway_state}"
+    if status.state == RefundState.CLOSED and _closed_before(refund) < REISSUES:
+        records.move_refund(refund, "failed", refund_id=refund_id, last_error=error[:255])
+        again = request_refund(refund.payment, refund.amount, refund.reason)
+        if again is not None:
+            log.warning("refund %s closed at the gateway: asked again as %s", refund.out_refund_no,
+                        again.out_refund_no, extra={"payment_id": refund.payment_id})
+        return
+    records.change(Refund, refund, refund_id=refund_id)
+    refusal = RefundRefusal.ACCOUNT_ABNORMAL if status.state == RefundState.FAILED else RefundRefusal.TRADE_CLOSED
+    give_up(refund, refusal, error)
 
 
 REISSUES = 2  # a refund the gateway closed is asked again this many times under a new number
 
 
-def _reissue(closed: Refund) -> bool:
-    """The gateway closed a refund without paying it: ask again under a new number (bounded)."""
-    failed = db.session.execute(db.select(db.func.count()).select_from(Refund).where(
-        Refund.payment_id == closed.payment_id, Refund.status == "failed")).scalar_one()  # this one included
-    if failed > REISSUES:
-        return False
-    again = request_refund(closed.payment, closed.amount, closed.reason)
-    if again is not None:
-        log.warning("refund %s closed at the gateway: asked again as %s", closed.out_refund_no, again.out_refund_no,
-                    extra={"payment_id": closed.payment_id})
-    return again is not None
+def _closed_before(refund: Refund) -> int:
+    """How many refunds of this payment the gateway closed before (each was asked again)."""
+    return db.session.execute(db.select(db.func.count()).select_from(Refund).where(
+        Refund.payment_id == refund.payment_id, Refund.status == "failed")).scalar_one()

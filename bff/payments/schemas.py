@@ -17,7 +17,9 @@ class RefundOut(Schema):
     out_refund_no = fields.String()
     amount = fields.Integer()
     reason = fields.String()
-    status = fields.String(metadata={"description": "pending / processing / succeeded / failed"})
+    status = fields.String(metadata={"description": "pending / processing / succeeded / failed (closed, asked again) "
+                                                    "/ refund_failed (refused for good: the hospital follows it up) "
+                                                    "/ refunded_offline (paid back another way)"})
     created_at = fields.DateTime()
     succeeded_at = fields.DateTime(allow_none=True)
 

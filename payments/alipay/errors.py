@@ -16,6 +16,7 @@ from payments.interface import (
     PaymentDeclined,
     PaymentError,
     PaymentOutcomeUnknown,
+    RefundRefusal,
     RefundRejected,
     TradeAlreadyPaid,
     TradeNotFound,
@@ -43,14 +44,21 @@ SUB_CODE_ERRORS: dict[str, type[PaymentError]] = {
     "aop.ACQ.SYSTEM_ERROR": PaymentOutcomeUnknown,
     **{sub_code: PaymentDeclined for sub_code in _DECLINES},
 }
-# What a refund's failures mean: the refund itself is refused, whatever the sub_code says elsewhere.
-REFUND_ERRORS: dict[str, type[PaymentError]] = {
-    sub_code: RefundRejected for sub_code in (
-        "ACQ.TRADE_STATUS_ERROR", "ACQ.REFUND_AMT_NOT_EQUAL_TOTAL", "ACQ.SELLER_BALANCE_NOT_ENOUGH",
-        "ACQ.REASON_TRADE_BEEN_FREEZEN", "ACQ.DISCORDANT_REPEAT_REQUEST", "ACQ.TRADE_HAS_FINISHED",
-        "ACQ.REFUND_FEE_ERROR", "ACQ.TRADE_HAS_CLOSE", "ACQ.REFUND_CHARGE_ERROR",
-    )
+# What a refund's failures mean (alipay.trade.refund 业务错误码): the refund itself is refused, whatever the
+# sub_code says elsewhere, and why, for the person who must act. ACQ.SELLER_BALANCE_NOT_ENOUGH is the
+# merchant's Alipay balance ("请保障账户余额足够再发起请求": top up, then ask again); a trade past the refund
+# period agreed at signing (交易超过约定时间) is ACQ.TRADE_NOT_ALLOW_REFUND / ACQ.TRADE_OVERDUE; ACQ.SYSTEM_ERROR
+# stays an unknown outcome (asked again under the same out_request_no).
+REFUND_REFUSALS: dict[str, RefundRefusal] = {
+    "ACQ.SELLER_BALANCE_NOT_ENOUGH": RefundRefusal.MERCHANT_BALANCE,
+    "ACQ.TRADE_HAS_CLOSE": RefundRefusal.TRADE_CLOSED, "ACQ.TRADE_HAS_FINISHED": RefundRefusal.TRADE_CLOSED,
+    "ACQ.TRADE_STATUS_ERROR": RefundRefusal.TRADE_CLOSED, "ACQ.REASON_TRADE_BEEN_FREEZEN": RefundRefusal.TRADE_CLOSED,
+    "ACQ.TRADE_NOT_ALLOW_REFUND": RefundRefusal.TRADE_TOO_OLD, "ACQ.TRADE_OVERDUE": RefundRefusal.TRADE_TOO_OLD,
+    "ACQ.REFUND_AMT_NOT_EQUAL_TOTAL": RefundRefusal.AMOUNT, "ACQ.REFUND_FEE_ERROR": RefundRefusal.AMOUNT,
+    "ACQ.REASON_TRADE_REFUND_FEE_ERR": RefundRefusal.AMOUNT, "ACQ.REFUND_CHARGE_ERROR": RefundRefusal.AMOUNT,
+    "ACQ.BUYER_ERROR": RefundRefusal.ACCOUNT_ABNORMAL, "ACQ.DISCORDANT_REPEAT_REQUEST": RefundRefusal.OTHER,
 }
+REFUND_ERRORS: dict[str, type[PaymentError]] = {sub_code: RefundRejected for sub_code in REFUND_REFUSALS}
 _REFUSED_CODES = {"20001", "40001", "40002", "40006"}
 
 
@@ -66,6 +74,8 @@ def error_for(answer: Mapping, overrides: Mapping[str, type[PaymentError]] | Non
         return GatewayRejected(message, gateway_code)
     if code == BUSINESS_FAILED:
         kind = (overrides or {}).get(sub_code) or SUB_CODE_ERRORS.get(sub_code, GatewayRejected)
+        if kind is RefundRejected:
+            return RefundRejected(message, gateway_code, REFUND_REFUSALS.get(sub_code, RefundRefusal.OTHER))
         return kind(message, gateway_code)
     # A code Alipay does not document: we cannot say it failed, nor that it worked.
     return PaymentOutcomeUnknown(message, gateway_code)

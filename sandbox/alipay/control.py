@@ -9,6 +9,8 @@
 * ``GET /notifications?out_trade_no=`` — deliveries and every attempt with the answer received.
 * ``GET /trades?date=YYYY-MM-DD`` — the day's trades and refunds (Asia/Shanghai; default today).
 * ``GET /bill?date=`` — the day's bill zip, as the download link serves it.
+* ``POST /refund_refusal {"code": "ACQ.SELLER_BALANCE_NOT_ENOUGH|ACQ.TRADE_HAS_CLOSE|…"|null}`` — every new
+  refund is refused with that sub_code (``null``: the seller's balance was topped up).
 * ``POST /faults``, ``POST /reset`` — as every simulator.
 """
 from __future__ import annotations
@@ -19,7 +21,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from sandbox.alipay.methods import notify
 from sandbox.alipay.protocol import SHANGHAI
-from sandbox.alipay.store import BizError, Trade
+from sandbox.alipay.store import REFUND_REFUSALS, BizError, Trade
 
 blueprint = Blueprint("alipay_control", __name__, url_prefix="/_control")
 
@@ -140,6 +142,18 @@ def bill():
     except ValueError:
         return _bad("date must be YYYY-MM-DD")
     return Response(_box().bill(day), content_type="application/zip")
+
+
+@blueprint.post("/refund_refusal")
+def refund_refusal():
+    """Refuse every new refund with a sub_code (the seller's balance, a closed trade …), or stop refusing."""
+    code = _body().get("code")
+    if code is not None and code not in REFUND_REFUSALS:
+        return _bad("code must be one of " + ", ".join(REFUND_REFUSALS) + " or null")
+    store = _box().store
+    with store.lock:
+        store.refund_refusal = code
+    return jsonify({"code": code})
 
 
 @blueprint.post("/faults")

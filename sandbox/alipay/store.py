@@ -24,6 +24,15 @@ class BizError(Exception):
         self.code, self.sub_code, self.sub_msg = code, sub_code, sub_msg
 
 
+# What POST /_control/refund_refusal can make every new refund answer (alipay.trade.refund 业务错误码).
+REFUND_REFUSALS = {
+    "ACQ.SELLER_BALANCE_NOT_ENOUGH": "卖家余额不足",
+    "ACQ.TRADE_HAS_CLOSE": "交易已经关闭",
+    "ACQ.TRADE_NOT_ALLOW_REFUND": "当前交易不允许退款（已超过可退款时间）",
+    "ACQ.SYSTEM_ERROR": "系统错误",
+}
+
+
 # ftoken prefix → (outcome, argument). Anything else pays at once. A used ftoken is invalid afterwards.
 FACE_CODES = (
     (re.compile(r"^fp_paying_forever", re.I), "paying", None),
@@ -100,6 +109,7 @@ class Store:
         with self.lock:
             self.trades: dict[str, Trade] = {}
             self.used_codes: set[str] = set()
+            self.refund_refusal: str | None = None  # a REFUND_REFUSALS sub_code: every new refund is refused so
 
     # -- reading ----------------------------------------------------------------------------------
 
@@ -231,6 +241,9 @@ class Store:
                 if done.amount != amount:
                     raise BizError("ACQ.DISCORDANT_REPEAT_REQUEST", "退款请求号重复但金额不一致")
                 return trade, done, False
+            if self.refund_refusal:
+                code = self.refund_refusal
+                raise BizError(code, REFUND_REFUSALS[code], "20000" if code == "ACQ.SYSTEM_ERROR" else "40004")
             if trade.status != "TRADE_SUCCESS":
                 raise BizError("ACQ.TRADE_STATUS_ERROR", "交易状态不合法")
             if amount <= 0 or amount > trade.total - trade.refunded:

@@ -160,6 +160,16 @@ def cancel_bill(bill_id: str):
     return _bill_status(bill_id, "cancelled")
 
 
+@control.post("/bills/<bill_id>/execute")
+def execute_bill(bill_id: str):
+    """The medicine was dispensed or the test done (已发药/已执行): the paid bill can no longer be refunded."""
+    try:
+        billing.execute_bill(_sandbox().store, bill_id)
+    except BizError as exc:
+        return jsonify({"error": exc.message}), 404 if exc.code == NOT_FOUND else 409
+    return jsonify({"bill_id": bill_id, "status": "executed"})
+
+
 def _bill_status(bill_id: str, status: str):
     try:
         billing.set_bill_status(_sandbox().store, bill_id, status)

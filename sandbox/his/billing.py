@@ -12,7 +12,16 @@ import datetime as dt
 import sqlite3
 
 from sandbox.his import booking, data
-from sandbox.his.store import BAD_REQUEST, BILL_CHANGED, BILL_PAID, NOT_FOUND, PATIENT_INVALID, BizError, Store
+from sandbox.his.store import (
+    BAD_REQUEST,
+    BILL_CHANGED,
+    BILL_NOT_REFUNDABLE,
+    BILL_PAID,
+    NOT_FOUND,
+    PATIENT_INVALID,
+    BizError,
+    Store,
+)
 
 # 费用类别 a bill's title implies, when it comes without items.
 CATEGORIES = (("西药", "西药费"), ("中成药", "中成药费"), ("中草药", "中草药费"), ("检验", "化验费"),
@@ -159,6 +168,53 @@ def set_bill_status(store: Store, number: str, status: str) -> None:
     store.write(run)
 
 
+# -- 退费 (refund_bill) ------------------------------------------------------------------------
+
+
+def execute_bill(store: Store, number: str) -> None:
+    """The medicine was dispensed or the test done (已发药/已执行): a paid bill can no longer be refunded."""
+    def run(db):
+        row = db.execute("SELECT status FROM bills WHERE seq = ?", (_bill_seq(number),)).fetchone()
+        if row is None:
+            raise BizError(NOT_FOUND, "缴费单不存在")
+        if row["status"] != "paid":
+            raise BizError(BILL_NOT_REFUNDABLE, "缴费单未缴费，不能执行")
+        db.execute("UPDATE bills SET status = 'executed' WHERE seq = ?", (_bill_seq(number),))
+    store.write(run)
+
+
+def refund(store: Store, out_refund_no: str, settle_id: str, numbers: list[str], reason: str) -> dict:
+    """Refund (退费) settled bills of one settlement; the same OutRefundNo again answers the same refund."""
+    numbers = list(dict.fromkeys(numbers))
+    seq = int(settle_id[2:]) if settle_id.startswith("JS") and settle_id[2:].isdigit() else None
+    if not (out_refund_no and settle_id and numbers):
+        raise BizError(BAD_REQUEST, "缺少必填参数")
+
+    def run(db):
+        done = db.execute("SELECT * FROM bill_refunds WHERE out_refund_no = ?", (out_refund_no,)).fetchone()
+        if done:
+            return refund_dict(done)
+        settlement = db.execute("SELECT * FROM settlements WHERE seq = ?", (seq,)).fetchone()
+        if settlement is None or any(n not in settlement["bill_nos"].split(",") for n in numbers):
+            raise BizError(NOT_FOUND, "结算记录或缴费单不存在")
+        rows = [db.execute("SELECT * FROM bills WHERE seq = ?", (_bill_seq(n),)).fetchone() for n in numbers]
+        if any(r["status"] != "paid" for r in rows):
+            raise BizError(BILL_NOT_REFUNDABLE, "缴费单已发药、已执行或已退费，不能退费")
+        db.executemany("UPDATE bills SET status = 'refunded' WHERE seq = ?", [(r["seq"],) for r in rows])
+        number = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM bill_refunds").fetchone()[0]
+        db.execute("INSERT INTO bill_refunds VALUES (?,?,?,?,?,?,?,?)",
+                   (number, out_refund_no, seq, ",".join(numbers), sum(r["amount_fen"] for r in rows),
+                    settlement["trade_no"], reason, store.now().isoformat()))
+        return refund_dict(db.execute("SELECT * FROM bill_refunds WHERE seq = ?", (number,)).fetchone())
+    return store.write(run)
+
+
+def refund_dict(row: sqlite3.Row) -> dict:
+    """A bill refund row with its public ids and bill numbers."""
+    return {**dict(row), "id": f"TF{row['seq']:08d}", "settle_id": f"JS{row['settlement_seq']:08d}",
+            "bill_nos": row["bill_nos"].split(",")}
+
+
 def payment_records(store: Store, day: dt.date) -> list[dict]:
     """What this interface took (and gave back) on a day, in time order (日结对账)."""
     date = day.isoformat()
@@ -176,4 +232,7 @@ def payment_records(store: Store, day: dt.date) -> list[dict]:
     for s in store.rows("SELECT * FROM settlements WHERE substr(created_at, 1, 10) = ?", date):
         found.append({"kind": "bills", "id": f"JS{s['seq']:08d}", "trade_no": s["trade_no"],
                       "amount": s["amount_fen"], "at": s["created_at"], "status": "paid"})
+    for r in store.rows("SELECT * FROM bill_refunds WHERE substr(created_at, 1, 10) = ?", date):  # 退费
+        found.append({"kind": "bills", "id": f"JS{r['settlement_seq']:08d}", "trade_no": r["trade_no"],
+                      "amount": -r["amount_fen"], "at": r["created_at"], "status": "refunded"})
     return sorted(found, key=lambda f: dt.datetime.fromisoformat(f["at"]))

@@ -247,6 +247,18 @@ def query_settlement(store: Store, req: dict, out: etree._Element) -> None:
     _settlement(out, billing.query_settlement(store, order_no))
 
 
+def refund_bills(store: Store, req: Request, out: etree._Element) -> None:
+    """4004 门诊退费 (OutRefundNo = the refunder's request id; same again = same refund)."""
+    refund_no, settle_id = _need(req, "OutRefundNo", "SettleID")
+    numbers = [n for n in req.texts("BillNos/BillNo") if n]
+    r = billing.refund(store, refund_no, settle_id, numbers, req.get("RefundReason", ""))
+    add(out, {"RefundID": r["id"], "OutRefundNo": r["out_refund_no"], "SettleID": r["settle_id"],
+              "RefundFee": yuan(r["amount_fen"]), "TradeNo": r["trade_no"], "RefundTime": his_time(r["created_at"])})
+    node = etree.SubElement(out, "BillNos")
+    for number in r["bill_nos"]:
+        etree.SubElement(node, "BillNo").text = number
+
+
 def payment_records(store: Store, req: dict, out: etree._Element) -> None:
     """5001 对账明细查询 (one day of this interface's payments and refunds)."""
     (day,) = _need(req, "TradeDate")
@@ -263,6 +275,7 @@ HANDLERS: dict[str, Callable[[Store, dict, etree._Element], None]] = {
     "1004": time_points, "1005": schedule, "2001": create_patient, "2002": lock,
     "2003": unlock, "2004": confirm, "2005": query, "2006": cancel, "3001": check_in,
     "3002": queue, "4001": pending_bills, "4002": settle, "4003": query_settlement, "5001": payment_records,
+    "4004": refund_bills,  # 退费
 }
 
 

@@ -30,6 +30,7 @@ NOT_CANCELLABLE = "302"
 CHECKIN_REFUSED = "401"
 BILL_PAID = "501"
 BILL_CHANGED = "502"
+BILL_NOT_REFUNDABLE = "503"  # 退费: dispensed / executed / refunded already
 BAD_REQUEST = "901"
 UNKNOWN_CODE = "902"
 INTERNAL = "999"
@@ -67,6 +68,10 @@ CREATE TABLE IF NOT EXISTS bill_items (
 CREATE TABLE IF NOT EXISTS settlements (
   seq INTEGER PRIMARY KEY, out_order_no TEXT UNIQUE NOT NULL, patient_id TEXT NOT NULL,
   bill_nos TEXT NOT NULL, amount_fen INTEGER NOT NULL, trade_no TEXT NOT NULL, receipt_no TEXT NOT NULL,
+  created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS bill_refunds (
+  seq INTEGER PRIMARY KEY, out_refund_no TEXT UNIQUE NOT NULL, settlement_seq INTEGER NOT NULL,
+  bill_nos TEXT NOT NULL, amount_fen INTEGER NOT NULL, trade_no TEXT NOT NULL, reason TEXT NOT NULL,
   created_at TEXT NOT NULL);
 """
 
@@ -133,7 +138,8 @@ class Store:
     def reset(self) -> None:
         """Back to the seeded state: live records and extra sessions gone, counters zeroed."""
         def wipe(db):
-            for table in ("registrations", "locks", "patients", "bills", "bill_items", "settlements"):
+            for table in ("registrations", "locks", "patients", "bills", "bill_items", "settlements",
+                          "bill_refunds"):
                 db.execute(f"DELETE FROM {table}")  # noqa: S608 -- constant table names
             db.execute("DELETE FROM slots WHERE schedule_id IN (SELECT id FROM schedules WHERE source != 'seed')")
             db.execute("DELETE FROM schedules WHERE source != 'seed'")

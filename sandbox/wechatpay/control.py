@@ -11,6 +11,8 @@
   deliver what was held; ``newest_first`` makes a refund's notification arrive before its payment's.
 * ``POST /refunds/finish`` ``{"out_refund_no", "result": "success|abnormal|closed"}``: finish a refund
   (when the simulator was built with ``refund_delay=None``).
+* ``POST /refund_refusal`` ``{"code": "NOT_ENOUGH|USER_ACCOUNT_ABNORMAL|TRADE_OVERDUE|FREQUENCY_LIMITED"|null}``:
+  every new refund is refused so (``null``: the merchant account was topped up, refunds go through).
 * ``GET /trades?date=``, ``GET /bill?date=``, ``GET /notifications?out_trade_no=``,
   ``POST /faults``, ``POST /reset``.
 """
@@ -22,7 +24,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from sandbox.wechatpay import crypto, messages
 from sandbox.wechatpay.bill import bill_text
-from sandbox.wechatpay.trades import TZ, BizError, Trade
+from sandbox.wechatpay.trades import REFUND_REFUSALS, TZ, BizError, Trade
 
 bp = Blueprint("wechatpay_control", __name__, url_prefix="/_control")
 
@@ -119,6 +121,18 @@ def finish_refund():
     if refund is None:
         return _bad("refund is not processing", 409)
     return jsonify({"out_refund_no": refund.out_refund_no, "state": refund.state})
+
+
+@bp.post("/refund_refusal")
+def refund_refusal():
+    """Refuse every new refund with a code (the merchant's balance, a trade too old …), or stop refusing."""
+    code = _body().get("code")
+    if code is not None and code not in REFUND_REFUSALS:
+        return _bad("code must be one of " + ", ".join(REFUND_REFUSALS) + " or null")
+    box = _box()
+    with box.trades.lock:
+        box.trades.refund_refusal = code
+    return jsonify({"code": code})
 
 
 def _day():

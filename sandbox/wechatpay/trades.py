@@ -28,6 +28,16 @@ class BizError(Exception):
         self.v2, self.v3, self.status, self.message = v2, v3, status, message
 
 
+# What POST /_control/refund_refusal can make every new refund answer, as v2 err_code / v3 code, HTTP
+# status and message (申请退款 errors: https://pay.weixin.qq.com/doc/v3/merchant/4012552567).
+REFUND_REFUSALS = {
+    "NOT_ENOUGH": ("NOTENOUGH", "NOT_ENOUGH", 403, "基本账户余额不足，请充值后重新发起"),
+    "USER_ACCOUNT_ABNORMAL": ("USER_ACCOUNT_ABNORMAL", "USER_ACCOUNT_ABNORMAL", 403, "退款请求失败，用户帐号已注销"),
+    "TRADE_OVERDUE": ("TRADE_OVERDUE", "INVALID_REQUEST", 400, "订单已超过退款期限"),
+    "FREQUENCY_LIMITED": ("FREQUENCY_LIMITED", "FREQUENCY_LIMITED", 429, "频率限制，请降低申请频率再重试"),
+}
+
+
 def not_found() -> BizError:
     return BizError("ORDERNOTEXIST", "ORDER_NOT_EXIST", 404, "订单不存在")
 
@@ -89,6 +99,7 @@ class Trades:
         """Forget every trade."""
         with self.lock:
             self.trades: dict[str, Trade] = {}
+            self.refund_refusal: str | None = None  # a REFUND_REFUSALS key: every new refund is refused so
 
     def _number(self, prefix: str) -> str:
         return f"{prefix}{self.clock():%Y%m%d}{next(self._seq):010d}{secrets.randbelow(10**6):06d}"
@@ -233,6 +244,8 @@ class Trades:
                 if (old.out_trade_no, old.amount) != (out_trade_no, amount):
                     raise BizError("PARAM_ERROR", "PARAM_ERROR", 400, "退款单号已用于另一笔退款")
                 return old, False
+            if self.refund_refusal:
+                raise BizError(*REFUND_REFUSALS[self.refund_refusal])
             if trade.state not in PAID_STATES:
                 raise BizError("TRADE_STATE_ERROR", "INVALID_REQUEST", 400, "订单未支付或已撤销")
             if total != trade.amount:

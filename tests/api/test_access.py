@@ -21,7 +21,7 @@ def _routes(app):
 
 
 def _kind(path: str) -> str:
-    if path.startswith("/api/v1/staff/"):
+    if path.startswith(("/api/v1/staff/", "/api/v1/admin/")):
         return "staff"
     if path.startswith("/api/v1/kiosk/"):
         return "kiosk"

@@ -89,3 +89,71 @@ def test_alipay_needs_the_payers_alipay_id(client, alice, patient, bills):
     response = client.post("/api/v1/payments", headers=alice, json={
         "order_type": "bills", "order_id": order["id"], "channel": "alipay"})
     assert response.status_code == 422 and response.get_json()["error"]["code"] == "PAYER_REQUIRED"
+
+
+# -- 退费: a settled order refunded through the HIS --------------------------------------------------
+
+STAFF_PASSWORD = "Staff#Pass2026"
+
+
+def _staff(app, client, username, role):
+    from bff.extensions import db
+    from bff.staff import service
+
+    with app.app_context():
+        service.create(username, f"测试{role}", [role], STAFF_PASSWORD)
+        db.session.remove()
+    token = client.post("/api/v1/staff/login", json={"username": username, "password": STAFF_PASSWORD})
+    return {"Authorization": "Bearer " + token.get_json()["token"]}
+
+
+def _settled(app, client, alice, patient, bill_ids):
+    order, payment = _settle_and_pay(app, client, alice, patient, bill_ids)
+    notify(client, gateway(app, "alipay").pay(payment["out_trade_no"]), "alipay")
+    settle(app)
+    return order, payment
+
+
+def test_a_registrar_refunds_a_settled_order_through_the_his_and_the_day_reconciles(
+        app, client, alice, patient, bills, memory_his, tmp_path):
+    order, payment = _settled(app, client, alice, patient, bills[:2])
+    registrar = _staff(app, client, "reg01", "registrar")
+    response = client.post(f"/api/v1/admin/bill-settlements/{order['id']}/refund", headers=registrar,
+                           json={"reason": "检查取消，患者要求退费"})
+    assert response.status_code == 200 and response.get_json()["status"] == "refunding"
+    settle(app)
+    refunds_complete(app, client, "alipay", "alipay")
+    shown = client.get(f"/api/v1/bills/settlements/{order['id']}", headers=alice).get_json()
+    assert shown["status"] == "refunded" and shown["payment"]["refunded"] == 3650 + 2500
+    day = memory_his.now().date()
+    assert [(r.kind, r.trade_no, r.amount) for r in memory_his.list_payment_records(day)] == [
+        ("bills", payment["out_trade_no"], 6150), ("bills", payment["out_trade_no"], -6150)]
+    assert_money_holds(app)
+    again = client.post(f"/api/v1/admin/bill-settlements/{order['id']}/refund", headers=registrar,
+                        json={"reason": "重复点击"})
+    assert again.status_code == 200 and again.get_json()["status"] == "refunded"  # nothing refunded twice
+    result = app.test_cli_runner().invoke(args=["payments", "reconcile", "--date", day.isoformat(),
+                                                "--dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "HIS 退费 ¥61.50" in result.output
+
+
+def test_a_dispensed_bill_is_not_refunded_and_nothing_moves(app, client, alice, patient, bills, memory_his):
+    order, _ = _settled(app, client, alice, patient, bills[:1])
+    memory_his.execute_bill(bills[0])
+    registrar = _staff(app, client, "reg01", "registrar")
+    response = client.post(f"/api/v1/admin/bill-settlements/{order['id']}/refund", headers=registrar,
+                           json={"reason": "患者要求"})
+    assert response.status_code == 409 and response.get_json()["error"]["code"] == "BILL_REFUND_REFUSED"
+    shown = client.get(f"/api/v1/bills/settlements/{order['id']}", headers=alice).get_json()
+    assert shown["status"] == "settled" and shown["payment"]["status"] == "paid"
+    assert_money_holds(app)
+
+
+def test_only_admins_and_registrars_refund_and_only_settled_orders(app, client, alice, patient, bills):
+    order, _ = _settle_and_pay(app, client, alice, patient, bills[:1])  # not paid yet
+    path = f"/api/v1/admin/bill-settlements/{order['id']}/refund"
+    assert client.post(path, headers=alice, json={"reason": "x"}).status_code == 401
+    assert client.post(path, headers=_staff(app, client, "nurse01", "nurse"), json={"reason": "x"}).status_code == 403
+    response = client.post(path, headers=_staff(app, client, "admin01", "admin"), json={"reason": "x"})
+    assert response.status_code == 409 and response.get_json()["error"]["code"] == "SETTLEMENT_NOT_REFUNDABLE"

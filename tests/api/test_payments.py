@@ -270,25 +270,40 @@ def test_a_refund_closed_again_and_again_is_left_to_a_person_after_two_more_trie
                 notify(client, dummy.refund_notification(out_refund_no))
             settle(app)
     refunds = _appointment(client, alice, appointment["id"])["payment"]["refunds"]
-    assert [r["status"] for r in refunds] == ["failed", "failed", "failed"]  # the first and two more, then a person
+    # the first and two more, then a person: the last one waits in the admins' list
+    assert [r["status"] for r in refunds] == ["failed", "failed", "refund_failed"]
     assert any("needs a person" in r.getMessage() for r in caplog.records)
 
 
-def test_a_refund_the_gateway_refuses_is_kept_flagged_and_retried(app, client, alice, clock, caplog):
+def test_a_refund_the_gateway_refuses_for_good_is_asked_once_and_left_to_a_person(app, client, alice, clock, caplog):
     from bff.payments.models import Refund
-    from payments.interface import RefundRejected
 
     appointment, _ = paid_booking(app, client, alice, clock)
     dummy = gateway(app)
+    dummy.refuse_refunds = "NOT_ENOUGH"  # the merchant's balance is short
     client.post(f"/api/v1/appointments/{appointment['id']}/cancel", headers=alice)
-    dummy.fail_next.append(RefundRejected("merchant balance short", "NOT_ENOUGH"))  # the first ask is refused
     with caplog.at_level("ERROR", logger="bff.payments"):
         settle(app)
-    assert any("needs a person" in r.getMessage() for r in caplog.records)
+        settle(app)  # more passes: nothing asks again
+    assert dummy.calls.count("refund") == 1
+    assert len([r for r in caplog.records if "needs a person" in r.getMessage()]) == 1
     with app.app_context():
         refund = db.session.execute(db.select(Refund)).scalar_one()
-        assert refund.status in ("pending", "processing") and refund.last_error == "gateway refused: NOT_ENOUGH"
-    _refund_completes(app, client)  # the balance was topped up: the retry went through
+        assert (refund.status, refund.refusal, refund.attempts) == ("refund_failed", "merchant_balance", 1)
+        db.session.remove()
+    assert _appointment(client, alice, appointment["id"])["payment"]["status"] == "refunding"
+
+
+def test_a_busy_gateway_is_asked_again_with_the_same_refund_number(app, client, alice, clock):
+    from payments.interface import GatewayBusy
+
+    appointment, _ = paid_booking(app, client, alice, clock)
+    dummy = gateway(app)
+    dummy.fail_next.append(GatewayBusy("slow down", "FREQUENCY_LIMITED"))
+    client.post(f"/api/v1/appointments/{appointment['id']}/cancel", headers=alice)
+    settle(app)
+    _refund_completes(app, client)
+    assert dummy.calls.count("refund") == 2
     assert _appointment(client, alice, appointment["id"])["status"] == "refunded"
     assert_money_holds(app)
 

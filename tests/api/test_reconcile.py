@@ -85,3 +85,42 @@ def test_the_daily_job_waits_for_the_morning_bills_then_reconciles_yesterday_onc
         report = run_daily()
         assert report is not None and report.ok and report.date == day and (folder / "summary.txt").exists()
         assert run_daily() is None  # once a day
+
+
+def _refused_refund(app, client, clock):
+    """A cancelled booking whose refund the gateway refused for good: (refund id, staff admin headers)."""
+    from bff.payments.models import Refund
+    from bff.staff import service
+
+    bob = login(client, "bob")
+    cancelled, _ = pay.paid_booking(app, client, bob, clock)
+    pay.gateway(app).refuse_refunds = "USER_ACCOUNT_ABNORMAL"
+    client.post(f"/api/v1/appointments/{cancelled['id']}/cancel", headers=bob)
+    pay.settle(app)
+    with app.app_context():
+        service.create("admin01", "管理员", ["admin"], "Admin#Pass2026")
+        refund_id = db.session.execute(db.select(Refund.id)).scalar_one()
+        db.session.remove()
+    token = client.post("/api/v1/staff/login", json={"username": "admin01", "password": "Admin#Pass2026"})
+    return refund_id, {"Authorization": "Bearer " + token.get_json()["token"]}
+
+
+def _reconcile(app, clock):
+    return app.test_cli_runner().invoke(args=["payments", "reconcile", "--date", clock().date().isoformat()])
+
+
+def test_a_refund_refused_for_good_is_a_difference_until_it_is_paid_back_offline(app, client, clock, tmp_path):
+    refund_id, admin = _refused_refund(app, client, clock)
+    refused = _reconcile(app, clock)
+    assert refused.exit_code == 1 and "refund_failed" in refused.output
+
+    response = client.post(f"/api/v1/admin/refunds/{refund_id}/settle-offline", headers=admin,
+                           json={"note": "银行转账退回"})
+    assert response.status_code == 200
+    pay.assert_money_holds(app)
+    settled = _reconcile(app, clock)
+    assert settled.exit_code == 0, settled.output
+    assert "线下退款 ¥50.00" in settled.output
+    rows = (tmp_path / "reconciliation" / clock().date().isoformat() / "reconciliation.csv").read_text(
+        encoding="utf-8-sig").splitlines()
+    assert any(row.startswith("matched,refunded_offline,") for row in rows)

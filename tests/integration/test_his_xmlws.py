@@ -45,7 +45,8 @@ def env(xmlws_his, his_control) -> HisHarness:
     return HisHarness(xmlws_his, add_schedule, lambda: his_control.get("stats"), advance_queue,
                       lambda: dt.datetime.now(HOSPITAL_TZ), add_bill,
                       lambda bill_id: his_control.post(f"bills/{bill_id}/pay"),
-                      lambda bill_id: his_control.post(f"bills/{bill_id}/cancel"))
+                      lambda bill_id: his_control.post(f"bills/{bill_id}/cancel"),
+                      lambda bill_id: his_control.post(f"bills/{bill_id}/execute"))
 
 
 class TestXmlWsConformance(HisConformance):

@@ -281,6 +281,86 @@ def test_a_refund_notification_before_the_late_payment_notification_counts_each_
     live.assert_money_holds()
 
 
+def _admin(live) -> str:
+    """An admin's staff token (the account is made once per stack)."""
+    from bff.staff import service
+    from bff.staff.models import StaffAccount
+
+    with live.app.app_context():
+        if db.session.execute(db.select(StaffAccount).where(StaffAccount.username == "money01")).first() is None:
+            service.create("money01", "财务管理员", ["admin"], "Money#Pass2026")
+        db.session.remove()
+    return live.call("POST", "/api/v1/staff/login", expect=200,
+                     json={"username": "money01", "password": "Money#Pass2026"}).json()["token"]
+
+
+def _refused(live, channel: str, code: str):
+    """A booking paid on channel, cancelled while the simulator refuses refunds with code: (token, appt, item)."""
+    token, appointment = live.booked(f"refused-{channel}")
+    body = {"order_type": "appointment", "order_id": appointment["id"], "channel": channel}
+    payment = live.call("POST", "/api/v1/payments", token, expect=201,
+                        json={**body, **({"payer_id": "2088102177846880"} if channel == "alipay" else {})}).json()
+    system = "wechatpay" if channel == "wechat" else "alipay"
+    pay = {"pay_params": payment["pay_params"]} if channel == "wechat" else {"out_trade_no": payment["out_trade_no"]}
+    live.control(system, "pay", {**pay, "result": "success"})
+    live.settle(lambda: live.appointment(token, appointment["id"])["status"] == "confirmed")
+    live.control(system, "refund_refusal", {"code": code})
+    try:
+        live.call("POST", f"/api/v1/appointments/{appointment['id']}/cancel", token, expect=200)
+        admin = _admin(live)
+
+        def listed():
+            items = live.call("GET", "/api/v1/admin/refunds?status=refund_failed", admin, expect=200).json()["items"]
+            return [i for i in items if i["order_id"] == appointment["id"]]
+
+        live.settle(lambda: bool(listed()))
+    finally:
+        live.control(system, "refund_refusal", {"code": None})  # the merchant account is topped up
+    return token, appointment, listed()[0]
+
+
+def test_a_wechat_refund_refused_for_want_of_balance_is_reissued_after_the_top_up(live):
+    token, appointment, item = _refused(live, "wechat", "NOT_ENOUGH")
+    assert item["refusal"] == "merchant_balance" and item["attempts"] == 1
+    live.call("POST", f"/api/v1/admin/refunds/{item['id']}/reissue", _admin(live), expect=200)
+    live.settle(lambda: live.appointment(token, appointment["id"])["status"] == "refunded")
+    live.assert_money_holds()
+
+
+def test_an_alipay_refund_the_seller_cannot_pay_is_settled_offline(live):
+    token, appointment, item = _refused(live, "alipay", "ACQ.SELLER_BALANCE_NOT_ENOUGH")
+    assert item["refusal"] == "merchant_balance"
+    done = live.call("POST", f"/api/v1/admin/refunds/{item['id']}/settle-offline", _admin(live), expect=200,
+                     json={"note": "窗口现金退还"}).json()
+    assert done["status"] == "refunded_offline" and done["settled_note"] == "窗口现金退还"
+    assert live.appointment(token, appointment["id"])["status"] == "refunded"
+    live.assert_money_holds()
+
+
+def test_a_settled_bill_refunded_in_the_sandbox_his_goes_back_by_wechat(live):
+    token, patient = live.patient("tuifei")
+    bill = live.control("his", "bills", {"his_patient_id": patient["his_patient_id"], "title": "检查：腹部彩超",
+                                         "amount": 16000}, expect=201)["bill_id"]
+    order = live.call("POST", "/api/v1/bills/settlements", token, expect=201,
+                      json={"patient_id": patient["id"], "bill_ids": [bill]}).json()
+    payment = live.call("POST", "/api/v1/payments", token, expect=201, json={
+        "order_type": "bills", "order_id": order["id"], "channel": "wechat"}).json()
+    live.control("wechatpay", "pay", {"pay_params": payment["pay_params"], "result": "success"})
+
+    def status():
+        return live.call("GET", f"/api/v1/bills/settlements/{order['id']}", token).json()["status"]
+
+    live.settle(lambda: status() == "settled")
+    refunded = live.call("POST", f"/api/v1/admin/bill-settlements/{order['id']}/refund", _admin(live), expect=200,
+                         json={"reason": "检查未做，患者要求退费"}).json()
+    assert refunded["status"] == "refunding"
+    live.settle(lambda: status() == "refunded")
+    bills = live.control("his", "bills", {"his_patient_id": patient["his_patient_id"]}, method="GET")
+    assert [b["status"] for b in bills if b["bill_id"] == bill] == ["refunded"]
+    assert live.ledger(payment["out_trade_no"]) == [("capture", 16000), ("refund", -16000)]
+    live.assert_money_holds()
+
+
 def test_the_days_business_reconciles_with_the_simulators_bills(live, tmp_path):
     """After everything above (payments, refunds, face-pay, faults), the gateways' bills, the ledger and
     the HIS tell one story; a difference planted in the ledger makes the command fail."""

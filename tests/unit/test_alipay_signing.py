@@ -149,3 +149,17 @@ def test_refund_context_turns_a_status_error_into_a_refund_refusal():
     answer = {"code": "40004", "sub_code": "ACQ.TRADE_STATUS_ERROR"}
     assert type(error_for(answer)) is GatewayRejected
     assert type(error_for(answer, REFUND_ERRORS)) is RefundRejected
+
+
+@pytest.mark.parametrize(("sub_code", "refusal"), [
+    ("ACQ.SELLER_BALANCE_NOT_ENOUGH", "merchant_balance"), ("ACQ.TRADE_HAS_CLOSE", "trade_closed"),
+    ("ACQ.TRADE_NOT_ALLOW_REFUND", "trade_too_old"), ("ACQ.REFUND_AMT_NOT_EQUAL_TOTAL", "amount"),
+])
+def test_a_refund_refused_for_good_says_why(sub_code, refusal):
+    made = error_for({"code": "40004", "sub_code": sub_code, "sub_msg": "说明"}, REFUND_ERRORS)
+    assert type(made) is RefundRejected and made.refusal == refusal
+
+
+def test_a_refund_met_by_a_system_error_stays_an_unknown_outcome():
+    made = error_for({"code": "20000", "sub_code": "ACQ.SYSTEM_ERROR"}, REFUND_ERRORS)
+    assert type(made) is PaymentOutcomeUnknown

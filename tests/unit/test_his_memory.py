@@ -43,7 +43,7 @@ def his(clock) -> MemoryHis:
 @pytest.fixture
 def env(his) -> HisHarness:
     return HisHarness(his, his.add_schedule, his.stats, his.advance_queue, his.now, his.add_bill,
-                      his.pay_bill_at_window, his.cancel_bill)
+                      his.pay_bill_at_window, his.cancel_bill, his.execute_bill)
 
 
 class TestMemoryConformance(HisConformance):

@@ -76,3 +76,16 @@ def test_two_partial_refunds_of_one_trade_match_each_for_its_own_amount():
     wrong = reconcile(DAY, bill, ledger(2500), his, captured)
     assert [(r.status, r.out_refund_no, r.gateway_amount, r.ledger_amount) for r in wrong.differences] == [
         ("amount_mismatch", "YR8b", 1500, 2500)]
+
+
+def test_a_refund_refused_for_good_needs_a_person_and_one_paid_back_offline_is_money_back():
+    bill = [line(BillKind.PAYMENT, "YQ8", 3000)]
+    captured = [LedgerMovement(BillKind.PAYMENT, "wechatpay_v3", "YQ8", 3000, AT)]
+    refused = reconcile(DAY, bill, captured, [], [CapturedPayment("YQ8", 3000, False, 3000, 0, refund_failed=3000)])
+    assert [r.status for r in refused.differences] == ["refund_failed"]
+
+    offline = LedgerMovement(BillKind.REFUND, "wechatpay_v3", "YQ8", 3000, AT, "YR8", offline=True)
+    settled = reconcile(DAY, bill, captured + [offline], [], [CapturedPayment("YQ8", 3000, False, 3000, 3000)])
+    assert settled.ok  # not missing at the gateway: the gateway never refunded it
+    assert [(r.kind, r.ledger_amount) for r in settled.rows if r.out_refund_no == "YR8"] == [("refunded_offline", 3000)]
+    assert settled.totals["ledger_refunded"] == 0 and settled.totals["ledger_refunded_offline"] == 3000

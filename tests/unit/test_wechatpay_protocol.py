@@ -230,3 +230,24 @@ def test_a_v2_signature_in_lower_case_hex_still_verifies():
     signed = {**params, "sign": v2_protocol.sign(params, "k" * 32, v2_protocol.MD5).lower()}
     assert v2_protocol.verify(signed, "k" * 32)
     assert not v2_protocol.verify({**signed, "total_fee": "2"}, "k" * 32)
+
+
+@pytest.mark.parametrize(("status", "code", "message", "refusal"), [
+    (403, "NOT_ENOUGH", "基本账户余额不足，请充值后重新发起", "merchant_balance"),
+    (403, "USER_ACCOUNT_ABNORMAL", "退款请求失败", "account_abnormal"),
+    (400, "INVALID_REQUEST", "订单已超过退款期限", "trade_too_old"),
+    (200, "TRADE_OVERDUE", "订单已经超过退款期限", "trade_too_old"),  # v2's err_code
+    (400, "PARAM_ERROR", "参数错误", "other"),
+])
+def test_a_refund_refused_for_good_says_why(status, code, message, refusal):
+    error = errors.for_http(status, code, message, refund=True) if status != 200 else \
+        errors.for_code(code, message, refund=True)
+    assert type(error) is RefundRejected and error.refusal == refusal
+
+
+def test_a_frequency_limit_on_a_refund_is_transient_not_a_refusal():
+    from payments.interface import GatewayBusy
+
+    assert type(errors.for_http(429, "FREQUENCY_LIMITED", "频率限制", refund=True)) is GatewayBusy
+    assert type(errors.for_code("FREQUENCY_LIMITED", "", refund=True)) is GatewayBusy
+    assert type(errors.for_http(500, "SYSTEM_ERROR", "", refund=True)) is PaymentOutcomeUnknown

@@ -81,6 +81,35 @@ class BillsMixin:
         """The settlement committed for request_id, or None."""
         return self._s.settlements.get(request_id)
 
+    # -- 退费 (refund_bill) --
+
+    def execute_bill(self, bill_id: str) -> None:
+        """The medicine was dispensed or the test done (已发药/已执行): the bill can no longer be refunded."""
+        with self._lock:
+            self._s.bills[bill_id].state = "executed"
+
+    @_operation
+    def refund_bill(self, request_id: str, settlement_id: str, bill_ids: list[str],
+                    reason: str = "") -> port.BillRefund:
+        """Refund settled bills of one settlement; the same request_id again answers the same refund."""
+        done = self._s.bill_refunds.get(request_id)
+        if done:
+            return done
+        settlement = next((s for s in self._s.settlements.values() if s.settlement_id == settlement_id), None)
+        ids = list(dict.fromkeys(bill_ids))
+        if settlement is None or not ids or any(i not in settlement.bill_ids for i in ids):
+            raise HisRejected(port.NOT_FOUND, "结算记录或缴费单不存在", "101")
+        if any(self._s.bills[i].state != "paid" for i in ids):
+            raise HisRejected(port.BILL_NOT_REFUNDABLE, "缴费单已发药、已执行或已退费，不能退费", "503")
+        for i in ids:
+            self._s.bills[i].state = "refunded"
+        amount = sum(self._s.bills[i].bill.amount for i in ids)
+        done = port.BillRefund(f"TF{len(self._s.bill_refunds) + 1:08d}", request_id, settlement_id, tuple(ids),
+                               amount, settlement.trade_no, self.now())
+        self._s.bill_refunds[request_id] = done
+        self._record("bills", settlement_id, settlement.trade_no, -amount, "refunded")
+        return done
+
     @_operation
     def list_payment_records(self, date: dt.date) -> list[port.HisPaymentRecord]:
         """Payments and refunds of that day (hospital time), in time order."""

@@ -66,7 +66,7 @@ class _Lock:
 @dataclass
 class _Bill:
     bill: port.Bill
-    state: str = "pending"  # pending / paid / cancelled
+    state: str = "pending"  # pending / paid / cancelled; after paid: executed (dispensed, done) / refunded
 
 
 @dataclass
@@ -80,6 +80,7 @@ class _State:
     bills: dict[str, _Bill] = field(default_factory=dict)  # by bill id
     settlements: dict[str, port.BillSettlement] = field(default_factory=dict)  # by request id
     journal: list[port.HisPaymentRecord] = field(default_factory=list)  # money taken and given back
+    bill_refunds: dict[str, port.BillRefund] = field(default_factory=dict)  # 退费, by request id
     window: dt.date | None = None
 
 

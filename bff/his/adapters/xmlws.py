@@ -34,6 +34,7 @@ from zeep.transports import Transport
 from bff.his import port
 from bff.his.port import (
     Bill,
+    BillRefund,
     BillSettlement,
     CheckIn,
     Department,
@@ -59,11 +60,13 @@ OPERATIONS = (
     "find_or_create_patient", "lock_slot", "unlock_slot", "confirm_registration",
     "query_registration", "cancel_registration", "check_in", "queue_status",
     "list_pending_bills", "settle_bills", "query_settlement", "list_payment_records",
+    "refund_bill",
 )
 CANONICAL_CODES = {
     port.SLOT_FULL, port.NOT_RELEASED, port.SCHEDULE_STOPPED, port.NOT_FOUND, port.LOCK_EXPIRED,
     port.PATIENT_INVALID, port.DUPLICATE_REGISTRATION, port.ALREADY_CANCELLED, port.NOT_CANCELLABLE,
     port.CHECKIN_NOT_ALLOWED, port.BILL_PAID, port.BILL_CHANGED, port.REJECTED,
+    port.BILL_NOT_REFUNDABLE,
 }
 TRUE_TEXTS = {"1", "true", "y", "yes", "是"}
 NETWORK_ERRORS = (zeep.exceptions.Error, requests.RequestException, OSError, etree.LxmlError)
@@ -491,6 +494,14 @@ class XmlWsHis(HisPort):
                 return None
             raise
         return self._one(BillSettlement, "query_settlement", root, request_id=request_id)
+
+    # -- 退费 (refund_bill) --
+    def refund_bill(self, request_id: str, settlement_id: str, bill_ids: list[str], reason: str = "") -> BillRefund:
+        """Refund (退费) settled bills; idempotent by request_id. HisUnsupported when the mapping has no 退费."""
+        ids = list(dict.fromkeys(bill_ids))
+        sent = {"request_id": request_id, "settlement_id": settlement_id}
+        root = self._call("refund_bill", bill_ids=ids, reason=reason, **sent)
+        return self._one(BillRefund, "refund_bill", root, bill_ids=tuple(ids), **sent)
 
     def list_payment_records(self, date: dt.date) -> list[HisPaymentRecord]:
         """The HIS's payments report of one day (日结对账)."""
