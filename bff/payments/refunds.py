@@ -34,8 +34,9 @@ def request_refund(payment: Payment, amount: int, reason: str) -> Refund | None:
     if payment.status == "paid":
         records.move(payment, "refunding")
     outbox.enqueue("send_refund", f"refund:{refund.id}", {"refund_id": refund.id})
-    log.info("payment %s: refund %s of %d fen queued (%s)", payment.out_trade_no, refund.out_refund_no, amount,
-             reason, extra={"payment_id": payment.id})
+    log.info("payment %d: refund of %d fen queued (%s)", payment.id, amount, reason,
+             extra={"payment_id": payment.id, "out_trade_no": payment.out_trade_no,
+                    "out_refund_no": refund.out_refund_no})
     return refund
 
 
@@ -58,8 +59,9 @@ def send_refund(payload: dict) -> None:
         db.session.execute(db.update(Refund).where(Refund.id == refund.id).values(
             last_error=f"gateway refused: {error.gateway_code or error.code}"[:255]))
         db.session.commit()
-        log.error("refund %s refused by %s (%s): needs a person, retried meanwhile", refund.out_refund_no,
-                  payment.gateway, error.gateway_code or error.code, extra={"payment_id": payment.id})
+        log.error("refund refused by %s (%s): needs a person, retried meanwhile", payment.gateway,
+                  error.gateway_code or error.code,
+                  extra={"payment_id": payment.id, "out_refund_no": refund.out_refund_no})
         raise
     record_refund(refund, status)
     if refund.status == "processing":
@@ -105,8 +107,8 @@ def record_refund(refund: Refund, status: RefundStatus) -> bool:
                            last_error=f"gateway {status.state}: {status.gateway_state}"[:255])
             if status.state == RefundState.CLOSED and _reissue(refund):
                 return True
-            log.error("refund %s failed at the gateway (%s): needs a person", refund.out_refund_no,
-                      status.gateway_state)
+            log.error("refund failed at the gateway (%s): needs a person", status.gateway_state,
+                      extra={"payment_id": refund.payment_id, "out_refund_no": refund.out_refund_no})
             return True
         records.change(Refund, refund, status="succeeded", refund_id=refund_id,
                 succeeded_at=status.succeeded_at or clock.now())
@@ -121,7 +123,8 @@ def record_refund(refund: Refund, status: RefundStatus) -> bool:
     elif not db.session.execute(db.select(Refund.id).where(
             Refund.payment_id == payment.id, Refund.status.in_(("pending", "processing"))).limit(1)).first():
         records.move(payment, "paid")
-    log.info("refund %s succeeded: %d fen", refund.out_refund_no, refund.amount, extra={"payment_id": payment.id})
+    log.info("refund succeeded: %d fen", refund.amount,
+             extra={"payment_id": payment.id, "out_refund_no": refund.out_refund_no})
     return True
 
 
@@ -136,6 +139,7 @@ def _reissue(closed: Refund) -> bool:
         return False
     again = request_refund(closed.payment, closed.amount, closed.reason)
     if again is not None:
-        log.warning("refund %s closed at the gateway: asked again as %s", closed.out_refund_no, again.out_refund_no,
-                    extra={"payment_id": closed.payment_id})
+        log.warning("refund closed at the gateway: asked again", extra={
+            "payment_id": closed.payment_id, "out_refund_no": closed.out_refund_no,
+            "again_out_refund_no": again.out_refund_no})
     return again is not None
