@@ -43,9 +43,12 @@ def failed(username: str, ip: str, now: dt.datetime) -> dt.timedelta | None:
     """Count one wrong password (atomically, so parallel guesses cannot slip past); the lockout it began."""
     _purge_sometimes(now)
     rows.insert_once(LoginFailure, username=username, ip=ip, failures=0, lockouts=0, last_failed_at=now)
-    count = db.session.execute(db.update(LoginFailure).where(_pair(username, ip))
-                               .values(failures=LoginFailure.failures + 1, last_failed_at=now)
-                               .returning(LoginFailure.failures)).scalar_one()
+    count, until = db.session.execute(db.update(LoginFailure).where(_pair(username, ip))
+                                      .values(failures=LoginFailure.failures + 1, last_failed_at=now)
+                                      .returning(LoginFailure.failures, LoginFailure.locked_until)).one()
+    if until is not None and until > now:  # a parallel guess locked it since this one looked: still locked
+        db.session.commit()
+        return until - now
     limit = current_app.config["STAFF_MAX_FAILED_LOGINS"]
     if count < limit:
         db.session.commit()
