@@ -61,7 +61,9 @@ def audit(query):
 def unlock(username):
     """Lift an account's login lockout from every address (does not re-enable a disabled account). Audited."""
     try:
-        account = service.unlock(username[:32], reactivate=False)
+        if len(username) > 32:
+            raise ValueError(username)
+        account = service.unlock(username, reactivate=False)
     except ValueError:
         raise AppError("STAFF_ACCOUNT_NOT_FOUND") from None
     audit_log.record(g.staff, "staff_unlock", detail=f"username={account.username}")
