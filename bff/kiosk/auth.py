@@ -11,12 +11,13 @@ with no "\\n" at the end::
     NONCE             exactly as sent in X-Kiosk-Nonce
     hex(SHA-256(body))  lowercase; of the empty body for a GET
 
-e.g. ``POST\\n/api/v1/kiosk/facepay\\n1764840000\\nq3XbT0f9-a1_Zz7kLm2\\ne3b0c442…``.
+e.g. a poll: ``GET\\n/api/v1/kiosk/payments/7\\n1764840000\\nq3XbT0f9-a1_Zz7kLm2\\ne3b0c44298fc1c14…``
+(the last line the SHA-256 of nothing). `signed_headers` builds all four headers for a client.
 
 A header that is not ASCII (the timestamp: at most 12 ASCII digits), a missing or malformed nonce,
 a timestamp more than WINDOW from now, an unknown or disabled device, a wrong signature, or a nonce
 this kiosk already used inside the window is refused with 401 and changes nothing. Two requests in
-the same second pass as long as their nonces differ; nonces older than the window are forgotten
+the same second pass as long as their nonces differ; nonces are forgotten once twice the window old
 (the timestamp check refuses those requests anyway).
 """
 from __future__ import annotations
