@@ -190,7 +190,7 @@ def _poll(ctx: Ctx, path: str, token: str | None, seconds: float, done, kiosk=No
         answer = ctx.api.call("GET", path, token, kiosk=kiosk)
         if answer.status == 200 and done(answer.body):
             return answer.body
-        time.sleep(POLL_S if kiosk is None else 1.1)
+        time.sleep(POLL_S)  # a kiosk too: each poll carries a fresh nonce
     return None
 
 

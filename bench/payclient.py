@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import requests
 
 from bench.common import HOST, BenchError
-from bff.kiosk.auth import signature
+from bff.kiosk.auth import signed_headers
 
 TRANSIENT_409 = frozenset({"PAYMENT_IN_PROGRESS", "IDEMPOTENCY_IN_PROGRESS", "BOOKING_IN_PROGRESS", "CONFIRMING"})
 MAX_ATTEMPTS = 8
@@ -152,7 +152,7 @@ class Api:
             if wait is None or not retries or attempt == MAX_ATTEMPTS:
                 return Answer(status, answer, code, attempt)
             self.tally.retried(f"{status} {code or ''}".strip() if status else "no answer")
-            time.sleep(max(wait, 1.05) if kiosk else wait)  # a kiosk signature is per second: never twice
+            time.sleep(wait)  # a kiosk's retry is signed afresh with a new nonce
         return Answer(status, answer, code, MAX_ATTEMPTS)
 
     @staticmethod
@@ -166,10 +166,7 @@ class Api:
         if key:
             headers["Idempotency-Key"] = key
         if kiosk:
-            stamp = str(int(time.time()))
-            headers.update({"X-Kiosk-Id": kiosk[0], "X-Kiosk-Timestamp": stamp,
-                            "X-Kiosk-Signature": signature(kiosk[1], method, path.split("?", 1)[0], stamp,
-                                                           data or b"")})
+            headers.update(signed_headers(kiosk[0], kiosk[1], method, path, data or b""))
         return headers
 
 

@@ -139,7 +139,7 @@ def staff_disable(username):
 @staff_cli.command("unlock")
 @click.argument("username")
 def staff_unlock(username):
-    """Lift a lockout after too many wrong passwords (and re-enable a disabled account)."""
+    """Lift the lockout after too many wrong passwords, from every address (and re-enable a disabled account)."""
     _staff_change("unlock", username)
 
 

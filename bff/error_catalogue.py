@@ -112,6 +112,7 @@ _TABLE: dict[str, list[tuple[str, int, str]]] = {
         ("STAFF_TOKEN_EXPIRED", 401, "登录已过期，请重新登录"),
         ("STAFF_LOGIN_FAILED", 401, "用户名或密码错误"),
         ("STAFF_LOCKED", 429, "密码错误次数过多，请稍后再试"),
+        ("STAFF_ACCOUNT_NOT_FOUND", 404, "没有该工作人员账号"),
     ],
 }
 

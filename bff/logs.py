@@ -14,15 +14,70 @@ import uuid
 import orjson
 from flask import g, has_request_context, request
 
-# An 18-digit resident ID (last may be X) and a mainland mobile number, wherever they appear.
+# Values logged under these names are never written as they are, whatever they look like: the
+# name says what they are (a pattern guessing from the value misses numbers of unusual shapes).
+SECRET_FIELDS = frozenset({
+    "password", "token", "access_token", "refresh_token", "session_key", "secret", "api_key", "key",
+    "signature", "authorization", "code", "js_code", "auth_code", "qr_code_text", "sms_code",
+    "verification_code", "pickup_code"})  # nothing of these is kept
+IDENTIFYING_FIELDS = frozenset({
+    "id_number", "phone", "mobile", "openid", "unionid", "out_trade_no", "trade_no", "transaction_id",
+    "out_refund_no", "refund_no", "refund_id", "buyer_id", "payer_id", "buyer_logon_id", "health_card_id",
+    "card_no", "bank_card"})  # the last 4 characters are kept, to tell two apart when tracing
+# Any field whose name ends with one of these (e.g. payer_phone, wechat_trade_no) is treated the same way.
+_SECRET_SUFFIXES = ("_password", "_token", "_secret", "_auth_code", "_qr_code_text", "_signature")
+_IDENTIFYING_SUFFIXES = ("_id_number", "_phone", "_mobile", "_openid", "_trade_no", "_transaction_id", "_refund_no")
+
+REDACTED = "[redacted]"
+
+# The second net, for free text (messages, exceptions): an 18-digit resident ID (last may be X), a
+# mainland mobile number, a run of 19 digits or more (the gateways' transaction and refund numbers
+# are 28 to 32), and our own out_trade_no / out_refund_no (a prefix, 14 digits of time, 10 hex).
 _ID_NUMBER = re.compile(r"(?<!\d)(\d{6})\d{8}(\d{3}[\dXx])(?!\d)")
 _PHONE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+_TRADE_NUMBER = re.compile(r"(?<![0-9A-Za-z])(?:\d{15,}|[A-Z]{1,6}\d{10}[0-9A-F]{10})(\d{4}|[0-9A-F]{4})"
+                           r"(?![0-9A-Za-z])")
 
 
 def scrub(text: str) -> str:
-    """Mask ID numbers and phone numbers in free text."""
+    """Mask ID numbers, phone numbers and trade numbers in free text."""
     text = _ID_NUMBER.sub(r"\1********\2", text)
-    return _PHONE.sub(r"\1****\2", text)
+    text = _PHONE.sub(r"\1****\2", text)
+    return _TRADE_NUMBER.sub(r"****\1", text)
+
+
+def _kind(name: str) -> str | None:
+    lowered = name.lower()
+    if lowered in SECRET_FIELDS or lowered.endswith(_SECRET_SUFFIXES):
+        return "secret"
+    if lowered in IDENTIFYING_FIELDS or lowered.endswith(_IDENTIFYING_SUFFIXES):
+        return "identifying"
+    return None
+
+
+def _mask(value) -> str:
+    text = str(value)
+    return "****" + text[-4:] if len(text) >= 8 else "****"
+
+
+def scrub_field(name: str, value):
+    """A structured field as it may be logged: masked by its name, then by pattern, nested values too."""
+    if value is None or isinstance(value, bool):
+        return value
+    kind = _kind(name)
+    if kind == "secret":
+        return REDACTED
+    if kind == "identifying":
+        return _mask(value)
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, dict):
+        return {k: scrub_field(str(k), v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [scrub_field(name, v) for v in value]
+    if isinstance(value, int) and abs(value) >= 10**11:  # a trade or phone number passed as an int
+        return scrub(str(value))
+    return value
 
 
 # Attributes every LogRecord has; anything else on a record came in through `extra=`.
@@ -30,17 +85,17 @@ _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message
 
 
 class JsonLineFormatter(logging.Formatter):
-    """One JSON object per line: time, level, logger, message, request id, and any extras."""
+    """One JSON object per line: time, level, logger, message, request id, and any extras (scrubbed)."""
 
     def format(self, record: logging.LogRecord) -> str:
         """Render the record as a JSON line."""
         line = {"time": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(timespec="milliseconds"),
-                "level": record.levelname, "logger": record.name, "message": record.getMessage(),
+                "level": record.levelname, "logger": record.name, "message": scrub(record.getMessage()),
                 "request_id": getattr(record, "request_id", None)}
-        line.update((k, scrub(v) if isinstance(v, str) else v) for k, v in vars(record).items() if k not in _STANDARD)
+        line.update((k, scrub_field(k, v)) for k, v in vars(record).items() if k not in _STANDARD)
         if record.exc_info:
             line["exception"] = scrub(self.formatException(record.exc_info))
-        return orjson.dumps(line, default=str).decode()
+        return orjson.dumps(line, default=lambda v: scrub(str(v))).decode()
 
 
 class ContextFilter(logging.Filter):

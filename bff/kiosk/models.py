@@ -1,4 +1,4 @@
-"""Kiosk devices with their HMAC keys (encrypted at rest), and the signatures already seen."""
+"""Kiosk devices with their HMAC keys (encrypted at rest), and the nonces already seen."""
 from __future__ import annotations
 
 import datetime as dt
@@ -21,11 +21,11 @@ class KioskDevice(db.Model):
     created_at = db.Column(AwareDateTime(), nullable=False, default=_utcnow)
 
 
-class KioskRequestSeen(db.Model):
-    """Each accepted signature once: a request replayed within the time window is refused."""
+class KioskNonceSeen(db.Model):
+    """Each kiosk's accepted nonces, once: a request replayed within the time window is refused."""
 
-    __tablename__ = "kiosk_requests_seen"
+    __tablename__ = "kiosk_nonces_seen"
 
-    signature = db.Column(db.String(64), primary_key=True)
-    kiosk_id = db.Column(db.String(32), nullable=False)
+    kiosk_id = db.Column(db.String(32), primary_key=True)
+    nonce = db.Column(db.String(64), primary_key=True)
     seen_at = db.Column(AwareDateTime(), nullable=False, default=_utcnow, index=True)

@@ -71,13 +71,14 @@ def _reverse_later(payment: Payment) -> bool:
     except records.StatusChanged:  # the stuck-payment job (or a notification) recorded it at this very moment
         db.session.rollback()
         db.session.refresh(payment)
-        log.error("face payment %s: reverse not confirmed while it was recorded %s: needs a person",
-                  payment.out_trade_no, payment.status)
+        log.error("face payment %d: reverse not confirmed while it was recorded %s: needs a person",
+                  payment.id, payment.status, extra={"out_trade_no": payment.out_trade_no})
         return False
     outbox.enqueue("reverse_face_trade", f"reverse:{payment.id}", {"payment_id": payment.id})
     db.session.commit()
     outbox.kick()
-    log.warning("face payment %s: reverse not confirmed, the outbox sends it again", payment.out_trade_no)
+    log.warning("face payment %d: reverse not confirmed, the outbox sends it again", payment.id,
+                extra={"out_trade_no": payment.out_trade_no})
     return True
 
 
@@ -104,8 +105,8 @@ def _ask_after_unknown(payment: Payment, error: PaymentError) -> TradeStatus:
         trade = None
     if trade is not None and trade.state == TradeState.PAID:
         return trade
-    log.warning("face payment %s outcome unknown (%s): left to the stuck-payment job", payment.out_trade_no,
-                error.code)
+    log.warning("face payment %d outcome unknown (%s): left to the stuck-payment job", payment.id,
+                error.code, extra={"out_trade_no": payment.out_trade_no})
     raise _outcome_unknown(payment) from error
 
 

@@ -74,7 +74,8 @@ def reissue(refund_id: int, staff, ip: str) -> Refund:
                                                              f"{refund.amount} fen")
     db.session.commit()
     outbox.kick()
-    log.warning("refund %s reissued by staff %s", refund.out_refund_no, staff.id, extra={"payment_id": payment.id})
+    log.warning("refund reissued by staff %s", staff.id,
+                extra={"payment_id": payment.id, "out_refund_no": refund.out_refund_no})
     return refund
 
 
@@ -92,6 +93,6 @@ def settle_offline(refund_id: int, staff, note: str, ip: str) -> Refund:
     staff_service.audit(staff, "refund_offline", ip, detail=f"refund {refund.id} {refund.out_refund_no} "
                                                              f"{refund.amount} fen: {note}")
     db.session.commit()
-    log.warning("refund %s settled offline by staff %s", refund.out_refund_no, staff.id,
-                extra={"payment_id": payment.id})
+    log.warning("refund settled offline by staff %s", staff.id,
+                extra={"payment_id": payment.id, "out_refund_no": refund.out_refund_no})
     return refund

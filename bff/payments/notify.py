@@ -62,7 +62,7 @@ def _apply(note: Notification) -> None:
 def _payment(gateway: str, out_trade_no: str) -> Payment | None:
     payment = db.session.execute(db.select(Payment).where(Payment.out_trade_no == out_trade_no)).scalar_one_or_none()
     if payment is None or payment.gateway != gateway:
-        log.error("%s notification for a trade we never made: %s", gateway, out_trade_no)
+        log.error("%s notification for a trade we never made", gateway, extra={"out_trade_no": out_trade_no})
         return None
     return payment
 
@@ -92,7 +92,8 @@ def _apply_refund(note: Notification) -> None:
     refund = db.session.execute(db.select(Refund).where(Refund.out_refund_no == status.out_refund_no,
                                                         Refund.payment_id == payment.id)).scalar_one_or_none()
     if refund is None:
-        log.error("%s refund notification for a refund we never asked: %s", note.gateway, status.out_refund_no)
+        log.error("%s refund notification for a refund we never asked", note.gateway,
+                  extra={"out_refund_no": status.out_refund_no, "payment_id": payment.id})
         return
     if payment.status in ("pending", "closed", "failed"):
         # The refund came first (its payment's notification is late): a refund proves the capture.

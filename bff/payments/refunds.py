@@ -41,8 +41,9 @@ def request_refund(payment: Payment, amount: int, reason: str) -> Refund | None:
     if payment.status == "paid":
         records.move(payment, "refunding")
     outbox.enqueue("send_refund", f"refund:{refund.id}", {"refund_id": refund.id})
-    log.info("payment %s: refund %s of %d fen queued (%s)", payment.out_trade_no, refund.out_refund_no, amount,
-             reason, extra={"payment_id": payment.id})
+    log.info("payment %d: refund of %d fen queued (%s)", payment.id, amount, reason,
+             extra={"payment_id": payment.id, "out_trade_no": payment.out_trade_no,
+                    "out_refund_no": refund.out_refund_no})
     return refund
 
 
@@ -89,8 +90,8 @@ def give_up(refund: Refund, refusal: str, error: str) -> bool:
         records.move_refund(refund, "refund_failed", refusal=str(refusal)[:20], last_error=error[:255])
     except (records.StatusChanged, ValueError):  # ended meanwhile (its notification), or already given up
         return False
-    log.error("refund %s of %d fen needs a person (%s): %s", refund.out_refund_no, refund.amount, refusal,
-              error, extra={"payment_id": refund.payment_id})
+    log.error("refund of %d fen needs a person (%s): %s", refund.amount, refusal, error,
+              extra={"payment_id": refund.payment_id, "out_refund_no": refund.out_refund_no})
     return True
 
 
@@ -115,8 +116,8 @@ def record_refund(refund: Refund, status: RefundStatus) -> bool:
                                      f"we asked {refund.amount}")
     if refund.status in ("succeeded", "failed", "refunded_offline"):
         if refund.status == "refunded_offline" and status.state == RefundState.SUCCEEDED:
-            log.error("refund %s was paid back offline and the gateway refunded it too: recover the money",
-                      refund.out_refund_no, extra={"payment_id": refund.payment_id})
+            log.error("refund paid back offline and by the gateway too: recover the money",
+                      extra={"payment_id": refund.payment_id, "out_refund_no": refund.out_refund_no})
         return False
     if refund.status == "refund_failed" and status.state != RefundState.SUCCEEDED:
         return False  # given up already; only money that did go back changes that
@@ -137,7 +138,8 @@ def record_refund(refund: Refund, status: RefundStatus) -> bool:
         db.session.refresh(refund)
         return False
     money_back(payment, refund, "refund")
-    log.info("refund %s succeeded: %d fen", refund.out_refund_no, refund.amount, extra={"payment_id": payment.id})
+    log.info("refund succeeded: %d fen", refund.amount,
+             extra={"payment_id": payment.id, "out_refund_no": refund.out_refund_no})
     return True
 
 
@@ -160,8 +162,9 @@ def _ended_unpaid(refund: Refund, status: RefundStatus, refund_id: str | None) -
         records.move_refund(refund, "failed", refund_id=refund_id, last_error=error[:255])
         again = request_refund(refund.payment, refund.amount, refund.reason)
         if again is not None:
-            log.warning("refund %s closed at the gateway: asked again as %s", refund.out_refund_no,
-                        again.out_refund_no, extra={"payment_id": refund.payment_id})
+            log.warning("refund closed at the gateway: asked again under a new number",
+                        extra={"payment_id": refund.payment_id, "out_refund_no": refund.out_refund_no,
+                               "again_out_refund_no": again.out_refund_no})
         return
     records.change(Refund, refund, refund_id=refund_id)
     refusal = RefundRefusal.ACCOUNT_ABNORMAL if status.state == RefundState.FAILED else RefundRefusal.TRADE_CLOSED

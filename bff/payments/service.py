@@ -72,7 +72,8 @@ def refreshed(payment: Payment) -> Payment:
         query_and_record(payment)
     except (PaymentError, GatewayNotConfigured) as error:
         db.session.rollback()
-        log.info("payment %s: query on poll failed (%s)", payment.out_trade_no, type(error).__name__)
+        log.info("payment %d: query on poll failed (%s)", payment.id, type(error).__name__,
+                 extra={"out_trade_no": payment.out_trade_no})
     return payment
 
 
@@ -112,7 +113,8 @@ def create(user_id: int, order_type: str, order_id: str, channel: str, client_ip
         prepay = gateway.create(trade_request(payment, client_ip))
     except PaymentOutcomeUnknown as error:
         # The trade may exist: keep the row pending, the stuck-payment job asks the gateway later.
-        log.warning("payment %s: create outcome unknown (%s)", payment.out_trade_no, error.code)
+        log.warning("payment %d: create outcome unknown (%s)", payment.id, error.code,
+                    extra={"out_trade_no": payment.out_trade_no})
         raise AppError("PAYMENT_UNAVAILABLE", headers={"Retry-After": "5"}) from error
     except PaymentError as error:
         _end_unpaid(payment, "failed", failure_code=(error.gateway_code or error.code)[:32])
@@ -207,7 +209,8 @@ def record_paid(payment: Payment, trade: TradeStatus) -> bool:
     if payment.status not in ("pending", "closed", "failed"):
         return False
     if payment.failure_code in (REVERSING, REVERSED):  # the reverse undoes (or undid) it: the money goes back
-        log.warning("payment %s reads paid, but it is reversed: not recorded", payment.out_trade_no)
+        log.warning("payment %d reads paid, but it is reversed: not recorded", payment.id,
+                    extra={"out_trade_no": payment.out_trade_no})
         return False
     paid_at = trade.paid_at or clock.now()
     fields = {"transaction_id": trade.transaction_id or payment.transaction_id, "paid_at": paid_at}
@@ -224,12 +227,14 @@ def record_paid(payment: Payment, trade: TradeStatus) -> bool:
         records.move(payment, "paid", live=None, **fields)
         records.add_ledger_entry(payment, "capture", payment.amount, paid_at)
         refunds.request_refund(payment, payment.amount, "重复支付自动退款")
-        log.warning("payment %s paid while another payment of the order is live: refunding", payment.out_trade_no)
+        log.warning("payment %d paid while another payment of the order is live: refunding", payment.id,
+                    extra={"out_trade_no": payment.out_trade_no})
         return True
     records.add_ledger_entry(payment, "capture", payment.amount, paid_at)
     outbox.enqueue("fulfil_payment", f"fulfil:{payment.id}", {"payment_id": payment.id})
-    log.info("payment %s paid: %d fen", payment.out_trade_no, payment.amount,
-             extra={"payment_id": payment.id, "order_type": payment.order_type, "order_id": payment.order_id})
+    log.info("payment %d paid: %d fen", payment.id, payment.amount,
+             extra={"payment_id": payment.id, "out_trade_no": payment.out_trade_no, "order_type": payment.order_type,
+                    "order_id": payment.order_id})
     return True
 
 
@@ -337,6 +342,6 @@ def settle_stuck(older_than: dt.timedelta, limit: int = 100) -> int:
             changed += payment.status != "pending"
         except (PaymentError, GatewayNotConfigured) as error:  # a gateway since removed: asked again later
             db.session.rollback()
-            log.warning("stuck payment %s not settled yet: %s", payment.out_trade_no,
-                        getattr(error, "code", type(error).__name__))
+            log.warning("stuck payment %d not settled yet: %s", payment.id,
+                        getattr(error, "code", type(error).__name__), extra={"out_trade_no": payment.out_trade_no})
     return changed

@@ -1,4 +1,4 @@
-"""Staff accounts and the append-only audit log of every staff look-up of a patient."""
+"""Staff accounts, wrong passwords per username and address, and the append-only audit log."""
 from __future__ import annotations
 
 import datetime as dt
@@ -22,8 +22,6 @@ class StaffAccount(db.Model):
     roles = db.Column(db.String(80), nullable=False)  # comma-separated, from ROLES
     password_hash = db.Column(db.String(128), nullable=False)  # argon2id
     active = db.Column(db.Boolean, nullable=False, default=True)
-    failed_logins = db.Column(db.Integer, nullable=False, default=0)
-    locked_until = db.Column(AwareDateTime())
     token_version = db.Column(db.Integer, nullable=False, default=1)  # bumped to end every issued token
     created_at = db.Column(AwareDateTime(), nullable=False, default=_utcnow)
     last_login_at = db.Column(AwareDateTime())
@@ -34,6 +32,24 @@ class StaffAccount(db.Model):
         return [r for r in self.roles.split(",") if r]
 
 
+class LoginFailure(db.Model):
+    """Wrong passwords for one username from one client address, and the lockout they led to.
+
+    Kept for any username typed, known or not (so an unknown one locks like a real one), and per
+    address (so guesses from elsewhere never lock the owner out at their own desk). In the
+    database, so every BFF process counts the same failures.
+    """
+
+    __tablename__ = "staff_login_failures"
+
+    username = db.Column(db.String(32), primary_key=True)
+    ip = db.Column(db.String(64), primary_key=True)
+    failures = db.Column(db.Integer, nullable=False, default=0)  # since the last lockout
+    lockouts = db.Column(db.Integer, nullable=False, default=0)  # each one twice as long as the one before
+    locked_until = db.Column(AwareDateTime())
+    last_failed_at = db.Column(AwareDateTime(), nullable=False, index=True)
+
+
 class AuditEntry(db.Model):
     """Who looked at which patient, when and from where; never changed (database triggers refuse it)."""
 
@@ -42,7 +58,7 @@ class AuditEntry(db.Model):
     id = db.Column(db.Integer, primary_key=True)
     at = db.Column(AwareDateTime(), nullable=False, default=_utcnow, index=True)
     staff_id = db.Column(db.Integer, db.ForeignKey("staff_accounts.id"), nullable=False, index=True)
-    action = db.Column(db.String(32), nullable=False)  # scan / scan_refused / audit_read …
+    action = db.Column(db.String(32), nullable=False)  # scan / scan_refused / scan_failed / forbidden / audit_read …
     patient_id = db.Column(db.Integer, db.ForeignKey("patients.id"), index=True)
     his_patient_id = db.Column(db.String(64))
     detail = db.Column(db.String(255), nullable=False, default="")

@@ -1,8 +1,14 @@
-"""`/api/v1/staff/…`: staff login, scanning a patient's code, the audit log (admins)."""
+"""`/api/v1/staff/…`: staff login, scanning a patient's code, the audit log and unlocking accounts (admins).
+
+Every answer that shows a patient's data, or refuses to, writes an audit entry: the scan (done,
+refused, failed), a role refused (staff_required), and the admin's read of the audit log itself.
+"""
 from flask import current_app, g, request
 from flask_smorest import Blueprint
 
-from bff.extensions import limiter
+from bff.errors import AppError
+from bff.extensions import db, limiter
+from bff.staff import audit as audit_log
 from bff.staff import schemas, service
 from bff.staff.tokens import staff_required
 
@@ -10,7 +16,7 @@ blp = Blueprint("staff", __name__, url_prefix="/api/v1/staff", description="医�
 
 
 def _ip() -> str:
-    return request.remote_addr or ""
+    return request.remote_addr or ""  # after ProxyFix: the client, not the proxy, when PROXY_HOPS is set
 
 
 @blp.route("/login", methods=["POST"])
@@ -18,8 +24,8 @@ def _ip() -> str:
 @blp.arguments(schemas.LoginIn)
 @blp.response(200, schemas.LoginOut)
 def login(body):
-    """Log in with a hospital account; repeated failures lock the account for a while."""
-    account, token = service.login(body["username"], body["password"])
+    """Log in with a hospital account; repeated failures from one address lock it there for a while."""
+    account, token = service.login(body["username"], body["password"], _ip())
     return {"token": token, "expires_in": current_app.config["STAFF_TOKEN_TTL_SECONDS"],
             "staff": service.present(account)}
 
@@ -39,6 +45,27 @@ def scan(body):
 @blp.response(200, schemas.AuditList)
 def audit(query):
     """Every staff look-up of a patient, newest first (pass next_cursor as before= for the next page)."""
-    entries, cursor = service.audit_entries(query.get("before"), query["limit"], query.get("staff_id"),
-                                            query.get("patient_id"))
-    return {"items": entries, "next_cursor": cursor}
+    entries, cursor = audit_log.entries(query.get("before"), query["limit"], query.get("staff_id"),
+                                        query.get("patient_id"))
+    answer = {"items": entries, "next_cursor": cursor}
+    # written after the page was read, so a page never shows the read that fetched it
+    audit_log.record(g.staff, "audit_read", patient_id=query.get("patient_id"),
+                     detail=" ".join(f"{k}={v}" for k, v in sorted(query.items())))
+    db.session.commit()
+    return answer
+
+
+@blp.route("/accounts/<string:username>/unlock", methods=["POST"])
+@staff_required("admin")
+@blp.response(200, schemas.UnlockOut)
+def unlock(username):
+    """Lift an account's login lockout from every address (does not re-enable a disabled account). Audited."""
+    try:
+        if len(username) > 32:
+            raise ValueError(username)
+        account = service.unlock(username, reactivate=False)
+    except ValueError:
+        raise AppError("STAFF_ACCOUNT_NOT_FOUND") from None
+    audit_log.record(g.staff, "staff_unlock", detail=f"username={account.username}")
+    db.session.commit()
+    return {"username": account.username, "active": account.active}

@@ -89,3 +89,8 @@ class AuditEntryOut(Schema):
 class AuditList(Schema):
     items = fields.List(fields.Nested(AuditEntryOut))
     next_cursor = fields.Integer(allow_none=True)
+
+
+class UnlockOut(Schema):
+    username = fields.String()
+    active = fields.Boolean(metadata={"description": "false: the account is disabled (only the CLI re-enables it)"})

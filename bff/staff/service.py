@@ -14,8 +14,9 @@ from bff.errors import AppError
 from bff.extensions import db
 from bff.health_cards import service as health_cards
 from bff.his.port import HisError, HisUnavailable, PatientInfo
-from bff.staff import passwords, tokens
-from bff.staff.models import ROLES, AuditEntry, StaffAccount
+from bff.staff import audit as audit_log
+from bff.staff import lockout, passwords, tokens
+from bff.staff.models import ROLES, StaffAccount
 from health_card.codes import CardChannel, Scene
 from health_card.errors import (
     HealthCardAuthError,
@@ -69,48 +70,33 @@ def seed_demo() -> list[str]:
     return list(DEMO_STAFF)
 
 
-def login(username: str, password: str) -> tuple[StaffAccount, str]:
-    """Check a password: (account, token); a wrong one counts towards the lockout.
+def login(username: str, password: str, ip: str) -> tuple[StaffAccount, str]:
+    """Check a password from a client address: (account, token); a wrong one counts towards that address's lockout.
 
-    Every path checks one argon2 hash (a locked or unknown account too), so timing tells nothing;
-    failures are counted by one UPDATE each, so parallel guesses cannot slip past the limit.
+    Every path does the same work (one account look-up, one lockout look-up, one argon2 check against
+    the account's hash or a dummy one) and answers the same way whether the username exists or not.
     """
     account = db.session.execute(db.select(StaffAccount).where(StaffAccount.username == username)).scalar_one_or_none()
     now = clock.now()
-    if account is not None and account.locked_until and account.locked_until > now:
+    left = lockout.locked_for(username, ip, now)
+    if left is not None:
         passwords.verify(None, password)  # the same work as any other attempt
-        raise _locked(account.locked_until - now)
+        raise _locked(left)
     if not passwords.verify(account.password_hash if account else None, password) or not account.active:
-        _failed(account, now)
-        raise AppError("STAFF_LOGIN_FAILED")
+        left = lockout.failed(username, ip, now)
+        raise _locked(left) if left is not None else AppError("STAFF_LOGIN_FAILED")
     if passwords.needs_rehash(account.password_hash):
         account.password_hash = passwords.hash_password(password)
-    account.failed_logins, account.locked_until, account.last_login_at = 0, None, now
+    account.last_login_at = now
+    lockout.succeeded(username, ip)
     db.session.commit()
     return account, tokens.issue(account)
 
 
 def _locked(left: dt.timedelta) -> AppError:
-    minutes = max(1, int(left.total_seconds() // 60) + 1)
-    return AppError("STAFF_LOCKED", f"密码错误次数过多，账号已锁定，请{minutes}分钟后再试",
-                    headers={"Retry-After": str(int(left.total_seconds()) + 1)})
-
-
-def _failed(account: StaffAccount | None, now: dt.datetime) -> None:
-    """Count a wrong password atomically; the attempt reaching the limit locks the account."""
-    if account is None:
-        return
-    limit, minutes = current_app.config["STAFF_MAX_FAILED_LOGINS"], current_app.config["STAFF_LOCKOUT_MINUTES"]
-    failed = db.session.execute(db.update(StaffAccount).where(StaffAccount.id == account.id)
-                                .values(failed_logins=StaffAccount.failed_logins + 1)
-                                .returning(StaffAccount.failed_logins)).scalar_one()
-    if failed >= limit:
-        db.session.execute(db.update(StaffAccount).where(StaffAccount.id == account.id)
-                           .values(failed_logins=0, locked_until=now + dt.timedelta(minutes=minutes)))
-        db.session.commit()
-        log.warning("staff account %s locked after %d failed logins", account.username, limit)
-        raise _locked(dt.timedelta(minutes=minutes))
-    db.session.commit()
+    minutes = max(1, int(left.total_seconds() // 60) + (1 if left.total_seconds() % 60 else 0))
+    return AppError("STAFF_LOCKED", f"密码错误次数过多，请{minutes}分钟后再试",
+                    headers={"Retry-After": str(max(1, int(left.total_seconds() + 0.999)))})
 
 
 def disable(username: str) -> StaffAccount:
@@ -121,10 +107,12 @@ def disable(username: str) -> StaffAccount:
     return account
 
 
-def unlock(username: str) -> StaffAccount:
-    """Lift a lockout (and re-enable a disabled account) after IT checked who is asking."""
+def unlock(username: str, reactivate: bool = True) -> StaffAccount:
+    """Lift the lockout from every address (and re-enable a disabled account unless told not to)."""
     account = _account(username)
-    account.active, account.failed_logins, account.locked_until = True, 0, None
+    lockout.clear(username)
+    if reactivate:
+        account.active = True
     db.session.commit()
     return account
 
@@ -136,9 +124,15 @@ def set_password(username: str, password: str) -> StaffAccount:
         raise ValueError(weakness)
     account = _account(username)
     account.password_hash, account.token_version = passwords.hash_password(password), account.token_version + 1
-    account.failed_logins, account.locked_until = 0, None
+    lockout.clear(username)
     db.session.commit()
     return account
+
+
+def audit(staff: StaffAccount, action: str, ip: str | None = None, patient_id: int | None = None,
+          detail: str = "") -> None:
+    """Write an audit entry for a staff action of another domain (refunds, 退费) in the caller's transaction."""
+    audit_log.record(staff, action, ip, patient_id=patient_id, detail=detail)
 
 
 def _account(username: str) -> StaffAccount:
@@ -151,32 +145,6 @@ def _account(username: str) -> StaffAccount:
 def present(account: StaffAccount) -> dict:
     """A staff member as the API shows them."""
     return {"id": account.id, "name": account.name, "roles": account.role_list}
-
-
-# -- the audit log -------------------------------------------------------------------------------
-
-
-def audit(staff: StaffAccount, action: str, ip: str, patient_id: int | None = None,
-          his_patient_id: str | None = None, detail: str = "") -> AuditEntry:
-    """Write one audit entry in the caller's transaction."""
-    entry = AuditEntry(staff_id=staff.id, action=action, patient_id=patient_id, his_patient_id=his_patient_id,
-                       detail=detail[:255], ip=ip[:64])
-    db.session.add(entry)
-    return entry
-
-
-def audit_entries(before: int | None, limit: int, staff_id: int | None = None,
-                  patient_id: int | None = None) -> tuple[list[AuditEntry], int | None]:
-    """Entries newest first, a page at a time: (entries, cursor of the next page or None)."""
-    query = db.select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit + 1)
-    if before:
-        query = query.where(AuditEntry.id < before)
-    if staff_id:
-        query = query.where(AuditEntry.staff_id == staff_id)
-    if patient_id:
-        query = query.where(AuditEntry.patient_id == patient_id)
-    rows = list(db.session.execute(query).scalars())
-    return rows[:limit], rows[limit - 1].id if len(rows) > limit else None
 
 
 # -- scanning a patient's code ---------------------------------------------------------------------
@@ -197,9 +165,11 @@ def scan(staff: StaffAccount, qr_code_text: str, scene: str, ip: str) -> dict:
     except (HealthCardUnavailable, HealthCardAuthError) as error:  # ours to fix, not the patient's code
         if isinstance(error, HealthCardAuthError):  # our credentials or signature: IT must look
             log.error("health card platform refused our credentials on a scan: %s", type(error).__name__)
+        audit_log.record(staff, "scan_failed", ip, detail=f"{type(error).__name__} scene={scene}")
+        db.session.commit()
         raise AppError("HEALTH_CARD_UNAVAILABLE", "健康卡平台暂时无法连接，请稍后再试或核验身份证件") from error
     except HealthCardError as error:  # expired, tampered, another hospital's, or a code the platform rejects
-        audit(staff, "scan_refused", ip, detail=f"{error.code} scene={scene}")
+        audit_log.record(staff, "scan_refused", ip, detail=f"{error.code} scene={scene}")
         db.session.commit()
         raise _scan_error(error) from error
     patient = health_cards.patient_of_card(card.health_card_id)
@@ -207,7 +177,7 @@ def scan(staff: StaffAccount, qr_code_text: str, scene: str, ip: str) -> dict:
     orders = _pending_orders(his_patient_id)
     answer = {"patient": _patient_view(card, patient, his_patient_id), "appointments": _today(his_patient_id),
               "orders": orders or [], "orders_available": orders is not None}
-    entry = audit(staff, "scan", ip, patient.id if patient else None, his_patient_id,
+    entry = audit_log.record(staff, "scan", ip, patient.id if patient else None, his_patient_id,
                   f"scene={scene} card={card.health_card_id[-6:]}")
     if patient is not None:
         db.session.flush()  # the entry's id keys the usage report: one report per scan, no code in the key

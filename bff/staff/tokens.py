@@ -8,6 +8,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from bff.errors import AppError
 from bff.extensions import db
+from bff.staff import audit
 from bff.staff.models import StaffAccount
 
 _SALT = "yiqiao.staff-token.v1"
@@ -41,13 +42,16 @@ def _current_staff() -> StaffAccount:
 
 
 def staff_required(*roles: str):
-    """Refuse the view unless a staff token of one of the roles came with the request."""
+    """Refuse the view unless a staff token of one of the roles came with the request (a refusal is audited)."""
 
     def decorate(view):
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
             staff = _current_staff()
             if roles and not set(roles) & set(staff.role_list):
+                # a refusal is audited too: trying a patient look-up one's role does not allow is worth knowing
+                audit.record(staff, "forbidden", detail=f"{request.method} {request.path}")
+                db.session.commit()
                 raise AppError("FORBIDDEN", "您的岗位没有此项权限")
             g.staff = staff
             return view(*args, **kwargs)

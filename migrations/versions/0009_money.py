@@ -1,7 +1,7 @@
 """money that needs a person: refunds refused for good, reissued or paid back offline; bill refunds (退费)
 
 Revision ID: 0009_money
-Revises: 0006
+Revises: 0008_staff
 Create Date: 2026-12-04 15:50:00
 
 `refunds.status` grows to 16 characters (`refund_failed`, `refunded_offline`); a refund counts the
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0009_money'
-down_revision = '0006'
+down_revision = '0008_staff'
 branch_labels = None
 depends_on = None
 

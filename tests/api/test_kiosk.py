@@ -8,7 +8,7 @@ import time
 import pytest
 
 from bff.extensions import db
-from bff.kiosk.auth import signature
+from bff.kiosk.auth import signature, signed_headers
 from tests.api.payment_helpers import assert_money_holds, booked, settle
 from tests.conftest import add_patient
 
@@ -25,12 +25,10 @@ def kiosk(app):
     return {"id": "MZ-1F-01", "key": result.output.rsplit(" ", 1)[1].strip()}
 
 
-def signed(kiosk, path, body, *, key=None, stamp=None):
+def signed(kiosk, path, body, *, key=None, stamp=None, nonce=None):
     raw = json.dumps(body).encode()
-    stamp = str(int(time.time())) if stamp is None else stamp
-    return {"data": raw, "content_type": "application/json", "headers": {
-        "X-Kiosk-Id": kiosk["id"], "X-Kiosk-Timestamp": stamp,
-        "X-Kiosk-Signature": signature(key or kiosk["key"], "POST", path, stamp, raw)}}
+    return {"data": raw, "content_type": "application/json",
+            "headers": signed_headers(kiosk["id"], key or kiosk["key"], "POST", path, raw, stamp=stamp, nonce=nonce)}
 
 
 def face_pay(client, kiosk, appointment_id, auth_code="face-ok", channel="wechat"):
@@ -53,10 +51,8 @@ def test_a_kiosk_pays_a_booking_by_face_and_the_booking_is_confirmed(app, client
     assert_money_holds(app)
 
 
-def _signed_get(kiosk, path):
-    stamp = str(int(time.time()))
-    return {"X-Kiosk-Id": kiosk["id"], "X-Kiosk-Timestamp": stamp,
-            "X-Kiosk-Signature": signature(kiosk["key"], "GET", path, stamp, b"")}
+def _signed_get(kiosk, path, *, stamp=None, nonce=None):
+    return signed_headers(kiosk["id"], kiosk["key"], "GET", path, stamp=stamp, nonce=nonce)
 
 
 @pytest.mark.parametrize(("code", "error"), [("face-nomoney", "INSUFFICIENT_FUNDS"),
@@ -99,6 +95,55 @@ def test_kiosk_requests_without_a_valid_fresh_signature_are_refused(app, client,
     assert replay.status_code == 401
     settle(app)
     assert assert_money_holds(app)["captured"] == appointment["fee"]  # paid once, not twice
+
+
+def test_two_polls_in_the_same_second_both_pass_and_a_repeated_nonce_is_refused(app, client, alice, clock, kiosk):
+    appointment, _ = booked(client, alice, clock)
+    paid = face_pay(client, kiosk, appointment["id"]).get_json()
+    path = f"/api/v1/kiosk/payments/{paid['id']}"
+    stamp = str(int(time.time()))
+    first = client.get(path, headers=_signed_get(kiosk, path, stamp=stamp, nonce="poll-nonce-0000001"))
+    second = client.get(path, headers=_signed_get(kiosk, path, stamp=stamp, nonce="poll-nonce-0000002"))
+    assert first.status_code == second.status_code == 200, second.get_json()  # the same request, the same second
+    again = client.get(path, headers=_signed_get(kiosk, path, stamp=stamp, nonce="poll-nonce-0000001"))
+    assert again.status_code == 401 and again.get_json()["error"]["code"] == "KIOSK_UNAUTHORIZED"
+    # a nonce once used is spent for this kiosk whatever it signs next, even a moment later
+    later = client.get(path, headers=_signed_get(kiosk, path, stamp=str(int(stamp) + 1), nonce="poll-nonce-0000002"))
+    assert later.status_code == 401
+    other = app.test_cli_runner().invoke(args=["kiosk", "add", "--id", "MZ-2F-01", "--name", "门诊二楼"])
+    other_kiosk = {"id": "MZ-2F-01", "key": other.output.rsplit(" ", 1)[1].strip()}
+    body = {"rawdata": "RAW-FROM-DEVICE"}
+    borrowed = client.post("/api/v1/kiosk/facepay/authinfo",  # another kiosk's nonces are its own
+                           **signed(other_kiosk, "/api/v1/kiosk/facepay/authinfo", body, nonce="poll-nonce-0000001"))
+    assert borrowed.status_code == 200
+
+
+@pytest.mark.parametrize("nonce", [None, "", "short-nonce", "n" * 65, "nonce with spaces ok", "nönce-0123456789ab",
+                                   "nonce/0123456789ab"])
+def test_a_kiosk_request_without_a_well_formed_nonce_is_refused(client, kiosk, nonce):
+    path = "/api/v1/kiosk/facepay/authinfo"
+    raw = json.dumps({"rawdata": "RAW-FROM-DEVICE"}).encode()
+    stamp = str(int(time.time()))
+    headers = {"X-Kiosk-Id": kiosk["id"], "X-Kiosk-Timestamp": stamp,
+               "X-Kiosk-Signature": signature(kiosk["key"], "POST", path, stamp, nonce or "", raw)}
+    if nonce is not None:
+        headers["X-Kiosk-Nonce"] = nonce
+    response = client.post(path, data=raw, content_type="application/json", headers=headers)
+    assert response.status_code == 401 and response.get_json()["error"]["code"] == "KIOSK_UNAUTHORIZED"
+
+
+def test_the_signed_string_is_the_one_the_docstring_gives(client, kiosk):
+    """A kiosk written from the documentation alone: five lines, the nonce between timestamp and body hash."""
+    import hashlib
+    import hmac
+
+    path, raw, stamp, nonce = "/api/v1/kiosk/facepay/authinfo", b'{"rawdata": "RAW"}', str(int(time.time())), \
+        "Doc_Nonce-0123456789"
+    message = f"POST\n{path}\n{stamp}\n{nonce}\n{hashlib.sha256(raw).hexdigest()}"
+    mac = hmac.new(kiosk["key"].encode(), message.encode(), hashlib.sha256).hexdigest()
+    response = client.post(path, data=raw, content_type="application/json", headers={
+        "X-Kiosk-Id": kiosk["id"], "X-Kiosk-Timestamp": stamp, "X-Kiosk-Nonce": nonce, "X-Kiosk-Signature": mac})
+    assert response.status_code == 200, response.get_json()
 
 
 def test_kiosk_headers_that_are_not_plain_ascii_are_refused_not_a_server_error(app, client, alice, clock, kiosk):

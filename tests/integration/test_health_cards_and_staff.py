@@ -204,6 +204,41 @@ def test_staff_and_patient_credentials_do_not_cross(client, alice, staff):
         .status_code == 403
 
 
+def _audit(client, staff):
+    return client.get("/api/v1/staff/audit", headers=staff(client, "admin01")).get_json()["items"]
+
+
+def test_a_scan_refused_for_the_role_is_audited_with_who_what_and_where(client, alice, staff):
+    card = _card(client, alice, add_patient(client, alice))
+    code = _dynamic(client, alice, card).get_json()["qr_code_text"]
+    refused = client.post("/api/v1/staff/scan", headers=staff(client, "pharm01"), json={"qr_code_text": code},
+                          environ_base={"REMOTE_ADDR": "10.1.2.3"})
+    assert refused.status_code == 403 and refused.get_json()["error"]["code"] == "FORBIDDEN"
+    entry = _audit(client, staff)[0]
+    assert (entry["action"], entry["detail"], entry["ip"]) == ("forbidden", "POST /api/v1/staff/scan", "10.1.2.3")
+    assert entry["staff_id"] and entry["at"]
+
+
+def test_a_scan_the_platform_could_not_answer_is_audited_too(client, alice, staff, platform):
+    card = _card(client, alice, add_patient(client, alice))
+    code = _dynamic(client, alice, card).get_json()["qr_code_text"]
+    platform.faults(down=True)
+    failed = client.post("/api/v1/staff/scan", headers=staff(client, "nurse01"), json={"qr_code_text": code})
+    platform.faults(down=False)
+    assert failed.status_code == 503
+    assert _audit(client, staff)[0]["action"] == "scan_failed"
+
+
+def test_reading_the_audit_log_is_itself_audited(client, alice, staff):
+    patient = add_patient(client, alice)
+    admin = staff(client, "admin01")
+    first = client.get(f"/api/v1/staff/audit?patient_id={patient['id']}", headers=admin)
+    assert first.status_code == 200 and first.get_json()["items"] == []  # the read never shows itself
+    entry = client.get("/api/v1/staff/audit", headers=admin).get_json()["items"][0]
+    assert entry["action"] == "audit_read" and entry["patient_id"] == patient["id"]
+    assert f"patient_id={patient['id']}" in entry["detail"] and entry["ip"]
+
+
 def test_repeated_wrong_passwords_lock_the_account(client, staff):
     staff(client, "reg01")
     answers = [client.post("/api/v1/staff/login", json={"username": "reg01", "password": "wrong-password-1"})

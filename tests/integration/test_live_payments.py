@@ -172,7 +172,7 @@ def test_pending_fees_paid_by_alipay_are_settled_with_a_receipt(live):
 def test_a_kiosk_pays_by_face_with_both_channels(live, channel, code):
     import json
 
-    from bff.kiosk.auth import provision, signature
+    from bff.kiosk.auth import provision, signed_headers
 
     with live.app.app_context():
         key = provision(f"K-{channel}", "测试自助机")
@@ -180,10 +180,9 @@ def test_a_kiosk_pays_by_face_with_both_channels(live, channel, code):
     token, appointment = live.booked(f"face-{channel}")
     body = json.dumps({"channel": channel, "auth_code": code, "order_type": "appointment",
                        "order_id": appointment["id"]}).encode()
-    stamp = str(int(time.time()))
-    response = live.call("POST", "/api/v1/kiosk/facepay", data=body, headers={
-        "Content-Type": "application/json", "X-Kiosk-Id": f"K-{channel}", "X-Kiosk-Timestamp": stamp,
-        "X-Kiosk-Signature": signature(key, "POST", "/api/v1/kiosk/facepay", stamp, body)})
+    path = "/api/v1/kiosk/facepay"
+    response = live.call("POST", path, data=body, headers={
+        "Content-Type": "application/json", **signed_headers(f"K-{channel}", key, "POST", path, body)})
     assert response.status_code == 201, response.text
     assert response.json()["status"] == "paid"
     live.settle(lambda: live.appointment(token, appointment["id"])["status"] == "confirmed")

@@ -1,0 +1,35 @@
+"""The staff audit log: who did what to which patient's data, when and from where; append-only."""
+from __future__ import annotations
+
+from flask import has_request_context, request
+
+from bff.extensions import db
+from bff.staff.models import AuditEntry, StaffAccount
+
+
+def client_ip() -> str:
+    """The client's address as the app sees it (after ProxyFix when PROXY_HOPS is set)."""
+    return (request.remote_addr or "") if has_request_context() else ""
+
+
+def record(staff: StaffAccount, action: str, ip: str | None = None, patient_id: int | None = None,
+           his_patient_id: str | None = None, detail: str = "") -> AuditEntry:
+    """Write one audit entry in the caller's transaction (the request's address unless ip is given)."""
+    entry = AuditEntry(staff_id=staff.id, action=action, patient_id=patient_id, his_patient_id=his_patient_id,
+                       detail=detail[:255], ip=(client_ip() if ip is None else ip)[:64])
+    db.session.add(entry)
+    return entry
+
+
+def entries(before: int | None, limit: int, staff_id: int | None = None,
+            patient_id: int | None = None) -> tuple[list[AuditEntry], int | None]:
+    """Entries newest first, a page at a time: (entries, cursor of the next page or None)."""
+    query = db.select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit + 1)
+    if before:
+        query = query.where(AuditEntry.id < before)
+    if staff_id:
+        query = query.where(AuditEntry.staff_id == staff_id)
+    if patient_id:
+        query = query.where(AuditEntry.patient_id == patient_id)
+    rows = list(db.session.execute(query).scalars())
+    return rows[:limit], rows[limit - 1].id if len(rows) > limit else None
