@@ -2,9 +2,10 @@
 it never ends; answered paid or with a clear decline."""
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
-from bff import clock, outbox
+from bff import outbox
 from bff.errors import AppError
 from bff.extensions import db
 from bff.payments import records
@@ -91,7 +92,8 @@ def reverse_face_trade(payload: dict) -> None:
     try:
         records.gateways().by_name(payment.gateway).reverse(payment.out_trade_no)
     except TradeNotFound:  # the charge never reached the gateway: nothing to reverse, once it cannot turn up
-        if payment.created_at >= clock.now() - cashier.unseen_horizon(payment):
+        # created_at is stamped by the real clock: its age is measured on the same one.
+        if payment.created_at >= dt.datetime.now(dt.UTC) - cashier.unseen_horizon(payment):
             raise
     records.move(payment, "closed", failure_code="REVERSED")
     db.session.commit()
