@@ -126,6 +126,17 @@ class HisPatient:
     created: bool = False  # True when this call created the record
 
 
+# -- identity check (find_patient) ---------------------------------------------------------
+
+@dataclass(frozen=True)
+class HisPatientRecord:
+    """What the HIS holds about a person, read without creating anything (for proving identity)."""
+
+    his_patient_id: str
+    name: str
+    phone: str = ""  # the phone on file; "" when the HIS has none
+
+
 @dataclass(frozen=True)
 class SlotLock:
     lock_id: str
@@ -247,6 +258,10 @@ class HisPort(abc.ABC):
     @abc.abstractmethod
     def find_or_create_patient(self, info: PatientInfo) -> HisPatient:
         """Find the patient by ID number, creating the record (建档) when missing."""
+
+    @abc.abstractmethod
+    def find_patient(self, id_type: str, id_number: str) -> HisPatientRecord | None:
+        """The HIS's record of this ID number with its phone on file, or None; never creates one."""
 
     @abc.abstractmethod
     def lock_slot(self, request_id: str, his_patient_id: str, schedule_id: str, slot_id: str) -> SlotLock:
