@@ -5,6 +5,7 @@ import datetime as dt
 
 from bff.auth.wechat import WxCodeInvalid, WxSession, WxUnavailable
 from bff.his.port import HOSPITAL_TZ
+from bff.sms.port import SmsSender, SmsUnavailable
 
 
 class FakeWxLogin:
@@ -16,6 +17,19 @@ class FakeWxLogin:
         if js_code == "down":
             raise WxUnavailable("down")
         return WxSession(openid=f"test-{js_code}", unionid=None)
+
+
+class FakeSms(SmsSender):
+    """Records every code sent as (phone, code, minutes) in `.sent`; `down = True` makes it unreachable."""
+
+    def __init__(self):
+        self.sent: list[tuple[str, str, int]] = []
+        self.down = False
+
+    def send_verification_code(self, phone: str, code: str, minutes: int) -> None:
+        if self.down:
+            raise SmsUnavailable("down")
+        self.sent.append((phone, code, minutes))
 
 
 class FakeClock:

@@ -1,0 +1,1 @@
+"""Text messages to patients' phones (verification codes): the port and its adapters."""
