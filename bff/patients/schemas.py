@@ -1,5 +1,6 @@
 """就诊人 schemas: input validated here, output masked here."""
 import re
+import unicodedata
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
@@ -15,8 +16,10 @@ class Name(fields.String):
     """A person's name, tidied (full-width → half-width, one middle dot, single spaces) then checked."""
 
     def _deserialize(self, value, attr, data, **kwargs):
-        text = tidy_name(super()._deserialize(value, attr, data, **kwargs))
-        if not _NAME.fullmatch(text):
+        raw = super()._deserialize(value, attr, data, **kwargs)
+        text = tidy_name(raw)
+        # Control characters (a trailing newline…) are refused, not tidied away.
+        if any(unicodedata.category(ch) == "Cc" for ch in raw) or not _NAME.fullmatch(text):
             raise ValidationError("姓名应为2到30个汉字或字母")
         return text
 

@@ -12,7 +12,7 @@ from bff.errors import AppError
 from bff.extensions import db
 from bff.his.port import PatientInfo
 from bff.patients import verification
-from bff.patients.identity import parse_resident_id
+from bff.patients.identity import parse_resident_id, same_name
 from bff.patients.models import Patient
 
 
@@ -78,6 +78,8 @@ def add(user_id: int, data: dict) -> Patient | verification.Started:
     _precheck(user_id, fields["id_number_index"])
     db.session.rollback()  # no read transaction held while the HIS answers
     known = _his().find_patient(data["id_type"], resident.number)
+    if known is not None and _had_before(user_id, fields, known):
+        return _insert(user_id, {**fields, "his_patient_id": known.his_patient_id}, "relinked")
     if known is not None:
         return verification.start(user_id, fields, known)
     his_patient = _his().find_or_create_patient(PatientInfo(
@@ -89,6 +91,16 @@ def add(user_id: int, data: dict) -> Patient | verification.Started:
             raise AppError("HIS_UNAVAILABLE", transient=True)
         return verification.start(user_id, fields, known)
     return _insert(user_id, {**fields, "his_patient_id": his_patient.his_patient_id}, "created")
+
+
+def _had_before(user_id: int, fields: dict, known) -> bool:
+    """The user listed this very HIS record before (proven or created by them) and deleted it: adding
+    it back under the name on file needs no new proof."""
+    if not same_name(fields["name"], known.name):
+        return False
+    query = db.select(Patient.id).filter_by(user_id=user_id, id_number_index=fields["id_number_index"],
+                                            his_patient_id=known.his_patient_id, active=None).limit(1)
+    return db.session.execute(query).first() is not None
 
 
 def verify(user_id: int, public_id: str, code: str) -> Patient:
