@@ -235,3 +235,18 @@ def test_re_adding_ones_own_deleted_patient_needs_no_new_code_but_the_name_on_fi
     assert client.post("/api/v1/patients", headers=alice, json=body(name="张三")).status_code == 409
     again = client.post("/api/v1/patients", headers=alice, json=body())
     assert again.status_code == 201 and again.get_json()["his_patient_id"] == known and len(sms.sent) == 1
+
+
+def test_concurrent_adds_cannot_exceed_five(app, alice):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def add(seq):
+        return app.test_client().post("/api/v1/patients", headers=alice, json={
+            "name": "张三", "id_type": "01", "id_number": resident_id(seq), "phone": "13912345678",
+            "relation": "other"}).status_code
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        codes = list(pool.map(add, range(520, 532)))
+    assert sorted(codes) == [201] * 5 + [409] * 7
+    items = app.test_client().get("/api/v1/patients", headers=alice).get_json()["items"]
+    assert len(items) == 5 and sum(p["is_default"] for p in items) == 1
