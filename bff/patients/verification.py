@@ -79,7 +79,8 @@ def _check_daily_limits(user_id: int, phone_index: str, id_index: str) -> None:
     ).where(PatientLinkEvent.action == "code_sent", PatientLinkEvent.at >= since,
             or_(PatientLinkEvent.phone_index == phone_index, PatientLinkEvent.user_id == user_id))).one()
     if counts[0] >= _cfg("VERIFY_DAILY_PER_PHONE") or counts[1] >= _cfg("VERIFY_DAILY_PER_USER"):
-        raise _refuse(AppError("RATE_LIMITED", "今天获取验证码的次数已达上限，请明天再试"), "daily_limit", user_id,
+        raise _refuse(AppError("RATE_LIMITED", "今天获取验证码的次数已达上限，请明天再试",
+                               details={"reason": "daily_limit"}), "daily_limit", user_id,
                       id_index=id_index, phone_index=phone_index)
 
 
@@ -142,7 +143,8 @@ def _where(verification: PatientVerification) -> dict:
 
 
 def _spent(user_id: int, verification: PatientVerification) -> AppError:
-    return _refuse(AppError("RATE_LIMITED", "验证码错误次数过多，请重新添加就诊人"), "code_refused_spent",
+    return _refuse(AppError("RATE_LIMITED", "验证码错误次数过多，请重新添加就诊人", details={"reason": "spent"}),
+                   "code_refused_spent",
                    user_id, **_where(verification))
 
 
