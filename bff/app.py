@@ -32,8 +32,8 @@ class BffFlask(Flask):
 
 
 def create_app(overrides: dict | None = None, *, his=None, wx_login=None, clock=None, gateways=None,
-               health_card=None) -> Flask:
-    """Build the BFF; tests pass overrides and in-process fakes for the HIS, WeChat, the gateways, the clock."""
+               health_card=None, sms=None) -> Flask:
+    """Build the BFF; tests pass overrides and in-process fakes for the HIS, WeChat, the gateways, SMS, the clock."""
     app = BffFlask("bff")
     app.config.update(settings.load())
     app.config.update(overrides or {})
@@ -44,7 +44,7 @@ def create_app(overrides: dict | None = None, *, his=None, wx_login=None, clock=
                       RATELIMIT_STORAGE_URI=app.config["RATELIMIT_STORAGE_URI"])
     if not app.testing:
         logs.configure(app.config["LOG_LEVEL"])
-    _install_services(app, his, wx_login, clock, gateways, health_card)
+    _install_services(app, his, wx_login, clock, gateways, health_card, sms)
     _install_extensions(app)
     _register_blueprints(app)
     _register_cli(app)
@@ -68,7 +68,7 @@ def _install_celery(app: Flask) -> None:
         app.extensions["outbox_wake"] = tasks.wake_outbox
 
 
-def _install_services(app: Flask, his, wx_login, clock, gateways, health_card) -> None:
+def _install_services(app: Flask, his, wx_login, clock, gateways, health_card, sms) -> None:
     from bff import bootstrap
 
     app.extensions["data_cipher"] = DataCipher(app.config["DATA_KEY"])
@@ -76,6 +76,7 @@ def _install_services(app: Flask, his, wx_login, clock, gateways, health_card) -
     app.extensions["wx_login"] = wx_login if wx_login is not None else bootstrap.build_wx_login(app.config)
     app.extensions["payment_gateways"] = gateways if gateways is not None else bootstrap.build_gateways(app.config)
     app.extensions["health_card"] = health_card if health_card is not None else bootstrap.build_health_card(app.config)
+    app.extensions["sms"] = sms if sms is not None else bootstrap.build_sms(app.config)
     if clock is not None:
         app.extensions["clock"] = clock
 

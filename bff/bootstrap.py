@@ -1,9 +1,10 @@
-"""The one place adapters are chosen by configuration: the HIS and the WeChat login client."""
+"""The one place adapters are chosen by configuration: the HIS, WeChat login, gateways, health card, SMS."""
 from __future__ import annotations
 
 from bff.auth.wechat import WxLogin
 from bff.his.port import HisPort
 from bff.his.resilience import ResilientHis
+from bff.sms.port import SmsSender
 from health_card.client import HealthCardClient
 from payments.interface import PaymentGateway
 from payments.registry import NOTIFY_PATHS, Gateways
@@ -117,3 +118,13 @@ def build_health_card(config: dict) -> HealthCardClient:
                             config["HEALTH_CARD_APP_SECRET"], config["HEALTH_CARD_HOSPITAL_ID"],
                             timeout=config["HEALTH_CARD_TIMEOUT_SECONDS"],
                             hospital_name=config["HEALTH_CARD_HOSPITAL_NAME"])
+
+
+def build_sms(config: dict) -> SmsSender:
+    """The SMS service that sends patients their verification codes."""
+    name = config["SMS_ADAPTER"]
+    if name != "tencent":
+        raise RuntimeError(f"unknown SMS_ADAPTER {name!r} (known: tencent)")
+    from bff.sms.tencent import TencentSms
+
+    return TencentSms.from_config(config)

@@ -127,6 +127,16 @@ def _load() -> dict:
         "HEALTH_CARD_HOSPITAL_ID": _env("HEALTH_CARD_HOSPITAL_ID", "10001"),
         "HEALTH_CARD_HOSPITAL_NAME": _env("HEALTH_CARD_HOSPITAL_NAME", "医桥示范医院"),
         "HEALTH_CARD_TIMEOUT_SECONDS": _float("HEALTH_CARD_TIMEOUT_SECONDS", 5.0),
+        # SMS verification codes: Tencent Cloud SMS (default: the sandbox simulator; keys from `make run`)
+        "SMS_ADAPTER": _env("SMS_ADAPTER", "tencent"),
+        "SMS_ENDPOINT": _env("SMS_ENDPOINT", "http://127.0.0.1:8107"),  # production: sms.tencentcloudapi.com
+        "SMS_SECRET_ID": _env("SMS_SECRET_ID", ""),
+        "SMS_SECRET_KEY": _env("SMS_SECRET_KEY", ""),
+        "SMS_SDK_APP_ID": _env("SMS_SDK_APP_ID", ""),
+        "SMS_SIGN_NAME": _env("SMS_SIGN_NAME", ""),
+        "SMS_TEMPLATE_ID": _env("SMS_TEMPLATE_ID", ""),
+        "SMS_REGION": _env("SMS_REGION", "ap-guangzhou"),
+        "SMS_TIMEOUT_SECONDS": _float("SMS_TIMEOUT_SECONDS", 5.0),
         # Staff accounts
         "STAFF_TOKEN_TTL_SECONDS": _int("STAFF_TOKEN_TTL_SECONDS", 1800),
         "STAFF_MAX_FAILED_LOGINS": _int("STAFF_MAX_FAILED_LOGINS", 5),

@@ -100,6 +100,7 @@ Yiqiao is running on loopback (PAYMENT_MODE={mode}):
   WeChat Pay      {wechatpay}/ (v3, v2; mutual TLS {wechatpay_tls}/)   control: /_control/pay, /_control/trades
   Alipay          {alipay}/gateway.do   control: /_control/pay, /_control/trades
   health card     {healthcard}/   control: /_control/reports, /_control/expire
+  SMS (Tencent)   {sms}/   control: /_control/messages?phone=13800000000 (the codes sent)
 Staff (sandbox only): admin01, registrar01, nurse01, doctor01, pharmacist01 — password Sandbox#2026
 Kiosk {kiosk} key: {kiosk_key}
 Mini-program: open {root}/miniprogram in WeChat DevTools (import project, AppID: test account),

@@ -26,6 +26,9 @@ def bff_settings(urls: dict[str, str], keys, tls_files, payment_mode: str | None
         "ALIPAY_PUBLIC_KEY_FILE": keys.public_key_path("alipay_platform"),
         "ALIPAY_SERVER_URL": f"{urls['alipay']}/gateway.do",
         "HEALTH_CARD_API_BASE": urls["healthcard"],
+        "SMS_ADAPTER": "tencent", "SMS_ENDPOINT": urls["sms"], "SMS_SECRET_ID": secrets["sms_secret_id"],
+        "SMS_SECRET_KEY": secrets["sms_secret_key"], "SMS_SDK_APP_ID": secrets["sms_sdk_app_id"],
+        "SMS_SIGN_NAME": secrets["sms_sign_name"], "SMS_TEMPLATE_ID": secrets["sms_template_id"],
         "FACEPAY_POLL_SECONDS": "0.5", "FACEPAY_WAIT_SECONDS": "5",
     }
     if payment_mode:

@@ -2,8 +2,9 @@
 
 Ports come from the environment (defaults as in API.md): SANDBOX_HIS_PORT 8101, SANDBOX_WECHAT_PORT
 8102, SANDBOX_WECHATPAY_PORT 8103 (+ SANDBOX_WECHATPAY_TLS_PORT 8113, mutual TLS for /secapi/),
-SANDBOX_ALIPAY_PORT 8104, SANDBOX_HEALTHCARD_PORT 8105. The gateways' keys are made in the keys
-directory on first start (default var/keys) and shared with the BFF. Stops on Ctrl-C or SIGTERM.
+SANDBOX_ALIPAY_PORT 8104, SANDBOX_HEALTHCARD_PORT 8105, SANDBOX_SMS_PORT 8107 (Tencent Cloud SMS). The
+gateways' keys and the SMS API key pair are made in the keys directory on first start (default
+var/keys) and shared with the BFF. Stops on Ctrl-C or SIGTERM.
 """
 from __future__ import annotations
 
@@ -19,13 +20,15 @@ from sandbox import keys as sandbox_keys
 from sandbox.alipay import create_app as create_alipay
 from sandbox.healthcard import create_app as create_healthcard
 from sandbox.his.app import create_app as create_his
+from sandbox.sms import create_app as create_sms
 from sandbox.wechat.app import create_app as create_wechat
 from sandbox.wechatpay import create_app as create_wechatpay
 from sandbox.wechatpay import tls
 
 PORTS = {"his": ("SANDBOX_HIS_PORT", 8101), "wechat": ("SANDBOX_WECHAT_PORT", 8102),
          "wechatpay": ("SANDBOX_WECHATPAY_PORT", 8103), "wechatpay_tls": ("SANDBOX_WECHATPAY_TLS_PORT", 8113),
-         "alipay": ("SANDBOX_ALIPAY_PORT", 8104), "healthcard": ("SANDBOX_HEALTHCARD_PORT", 8105)}
+         "alipay": ("SANDBOX_ALIPAY_PORT", 8104), "healthcard": ("SANDBOX_HEALTHCARD_PORT", 8105),
+         "sms": ("SANDBOX_SMS_PORT", 8107)}
 
 
 def ports_from_env() -> dict[str, int]:
@@ -69,7 +72,8 @@ def build(host: str, data_dir: str, ports: dict[str, int], clock=None, keys_dir:
     tls_files = tls.ensure_tls(keys)
     wechatpay = create_wechatpay(keys)
     apps = {"his": create_his(os.path.join(data_dir, "sandbox-his.sqlite3"), clock), "wechat": create_wechat(),
-            "wechatpay": wechatpay, "alipay": create_alipay(keys), "healthcard": create_healthcard()}
+            "wechatpay": wechatpay, "alipay": create_alipay(keys), "healthcard": create_healthcard(),
+            "sms": create_sms(keys)}  # real time: the BFF's SDK stamps its signatures with it
     servers = {name: make_server(host, ports.get(name, 0), app, threaded=True) for name, app in apps.items()}
     servers["wechatpay_tls"] = make_server(host, ports.get("wechatpay_tls", 0), wechatpay, threaded=True,
                                            ssl_context=tls.server_context(tls_files))

@@ -14,7 +14,10 @@ Who holds what, as with the real gateways:
 * ``alipay_app_*`` — the hospital's Alipay application key (the private key PKCS#1, as the
   official SDK needs); ``alipay_platform_*`` — Alipay's own key, signing responses and notifications.
 * ``secrets.json`` — the API v3 key (AES-256-GCM of notifications), the API v2 key (MD5 /
-  HMAC-SHA256 signatures), merchant and app ids.
+  HMAC-SHA256 signatures), merchant and app ids; the Tencent Cloud API key pair of the SMS
+  simulator (``sms_secret_id`` / ``sms_secret_key``, TC3-HMAC-SHA256) and its SMS application
+  (``sms_sdk_app_id``, ``sms_sign_name``, ``sms_template_id``). Secrets added in a later version
+  are added to an older ``secrets.json`` on the next ``ensure``; the ones there are kept.
 """
 from __future__ import annotations
 
@@ -76,6 +79,12 @@ def _new_secrets() -> dict:
         "apiv2_key": _random_text(32),
         "alipay_app_id": "2021000000000001",
         "alipay_seller_id": "2088000000000001",
+        # Tencent Cloud keys look like this: an "AKID" id of 36 characters, a key of 32.
+        "sms_secret_id": "AKID" + _random_text(32),
+        "sms_secret_key": _random_text(32),
+        "sms_sdk_app_id": "1400000001",
+        "sms_sign_name": "医桥示范医院",
+        "sms_template_id": "1000001",
     }
 
 
@@ -98,9 +107,14 @@ def ensure(directory: str) -> SandboxKeys:
         if not os.path.exists(os.path.join(directory, f"{pair}_public.pem")):
             _write_pair(directory, pair, private_format)
     secrets_path = os.path.join(directory, "secrets.json")
-    if not os.path.exists(secrets_path):
+    held: dict = {}
+    if os.path.exists(secrets_path):
+        with open(secrets_path, encoding="utf-8") as fh:
+            held = json.load(fh)
+    # Keys made by an older version stay; only what it did not know yet is added.
+    merged = {**_new_secrets(), **held}
+    if merged != held:
         fd = os.open(secrets_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(_new_secrets(), fh, indent=2)
-    with open(secrets_path, encoding="utf-8") as fh:
-        return SandboxKeys(directory, json.load(fh))
+            json.dump(merged, fh, indent=2, ensure_ascii=False)
+    return SandboxKeys(directory, merged)

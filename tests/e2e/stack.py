@@ -1,7 +1,7 @@
 """A live stack on loopback for end-to-end tests: every simulator and the BFF, on free ports.
 
 `python -m tests.e2e.stack` prints one JSON line of addresses (`{"bff", "his", "wechat", "wechatpay",
-"alipay", "healthcard", …}`) when everything answers, then serves until SIGTERM or until its stdin
+"alipay", "healthcard", "sms", …}`) when everything answers, then serves until SIGTERM or until its stdin
 closes (the jest e2e suite uses this). Python tests call `start_stack(tmpdir)` directly. The BFF
 takes payments online through the real gateway SDKs against the simulators, and runs its outbox
 in-process, as `make run` does.
