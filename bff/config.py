@@ -86,6 +86,7 @@ def _load() -> dict:
         "VERIFY_RESEND_SECONDS": _int("VERIFY_RESEND_SECONDS", 60),
         "VERIFY_DAILY_PER_PHONE": _int("VERIFY_DAILY_PER_PHONE", 10),  # codes sent to one phone a day
         "VERIFY_DAILY_PER_USER": _int("VERIFY_DAILY_PER_USER", 10),  # codes one account asks for a day
+        "VERIFY_DAILY_NAME_MISMATCHES": _int("VERIFY_DAILY_NAME_MISMATCHES", 5),  # per account and per ID
         "PENDING_RECOVERY_SECONDS": _int("PENDING_RECOVERY_SECONDS", 120),
         # Payments
         "PAYMENT_GATEWAYS": _env("PAYMENT_GATEWAYS", ""),  # e.g. wechatpay_v3,wechatpay_v2,alipay (dummy: tests)

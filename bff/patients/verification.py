@@ -84,31 +84,51 @@ def _check_daily_limits(user_id: int, phone_index: str, id_index: str) -> None:
                       id_index=id_index, phone_index=phone_index)
 
 
-def _send(user_id: int, verification: PatientVerification, phone: str, code: str) -> None:
-    """Text the code; a failure is recorded and answered (503, or 429 for the vendor's limits)."""
-    where = {"id_index": verification.id_number_index, "phone_index": verification.his_phone_index,
-             "verification_id": verification.id}
+def _send(user_id: int, verification: PatientVerification, phone: str, code: str, undo: dict) -> None:
+    """Text the code. On failure the verification takes `undo` (a code nobody got must not hold the
+    user back), and the failure is recorded and answered: 503, or 429 for the vendor's limits."""
+    where = _where(verification)
     sender = current_app.extensions.get("sms")  # None until an SMS service is configured
     try:
         if sender is None:
             raise SmsUnavailable("no SMS sender configured")
         sender.send_verification_code(phone, code, _cfg("VERIFY_CODE_MINUTES"))
+        return
     except SmsUnavailable:
-        raise _refuse(AppError("SMS_UNAVAILABLE", transient=True), "sms_failed", user_id, **where) from None
-    except SmsRejected as error:
-        log.warning("verification SMS refused by the vendor: %s", error.code)
-        if "limit" in error.code.lower():
-            raise _refuse(AppError("RATE_LIMITED", "该手机号今天接收验证码的次数已达上限，请明天再试"),
-                          "sms_limited", user_id, **where) from None
-        raise _refuse(AppError("SMS_UNAVAILABLE"), "sms_refused", user_id, **where) from None
+        error, action = AppError("SMS_UNAVAILABLE", transient=True), "sms_failed"
+    except SmsRejected as rejected:
+        log.warning("verification SMS refused by the vendor: %s", rejected.code)
+        if "limit" in rejected.code.lower():
+            error = AppError("RATE_LIMITED", "该手机号今天接收验证码的次数已达上限，请明天再试",
+                             details={"reason": "daily_limit"})
+        else:
+            error = AppError("SMS_UNAVAILABLE")
+        action = "sms_refused"
+    db.session.rollback()
+    db.session.execute(update(PatientVerification).where(PatientVerification.id == where["verification_id"])
+                       .values(**undo))
+    db.session.commit()
+    raise _refuse(error, action, user_id, **where)
+
+
+def _check_name(user_id: int, typed: str, record: HisPatientRecord, id_index: str) -> None:
+    """The typed name must be the name on file; guesses are limited per account and per ID a day."""
+    since = clock.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    guesses = db.session.execute(select(func.count()).where(
+        PatientLinkEvent.action == "name_mismatch", PatientLinkEvent.at >= since,
+        or_(PatientLinkEvent.user_id == user_id, PatientLinkEvent.id_number_index == id_index))).scalar()
+    if guesses >= _cfg("VERIFY_DAILY_NAME_MISMATCHES"):
+        raise _refuse(AppError("RATE_LIMITED", "今天核对姓名的次数已达上限，请明天再试",
+                               details={"reason": "daily_limit"}), "name_limit", user_id, id_index=id_index)
+    if not same_name(typed, record.name):
+        raise _refuse(AppError("PATIENT_IDENTITY_MISMATCH"), "name_mismatch", user_id, id_index=id_index)
 
 
 def start(user_id: int, fields: dict, record: HisPatientRecord) -> Started:
     """Compare the name with the HIS's, then send a code to the phone on file; no patient yet."""
     cipher = _cipher()
     id_index = fields["id_number_index"]
-    if not same_name(fields["name"], record.name):
-        raise _refuse(AppError("PATIENT_IDENTITY_MISMATCH"), "name_mismatch", user_id, id_index=id_index)
+    _check_name(user_id, fields["name"], record, id_index)
     if not is_mobile(record.phone):
         raise _refuse(AppError("PATIENT_PHONE_MISSING"), "no_phone_on_file", user_id, id_index=id_index)
     phone_index = cipher.blind_index(record.phone)
@@ -123,7 +143,7 @@ def start(user_id: int, fields: dict, record: HisPatientRecord) -> Started:
         status="pending", sent_at=now, expires_at=now + dt.timedelta(minutes=_cfg("VERIFY_CODE_MINUTES")))
     db.session.add(verification)
     db.session.commit()  # before texting: no database lock held while the SMS service answers
-    _send(user_id, verification, record.phone, code)
+    _send(user_id, verification, record.phone, code, {"status": "failed"})
     audit("code_sent", user_id, id_index=id_index, phone_index=phone_index, verification_id=verification.id)
     db.session.commit()
     return Started(public_id, mask_phone(record.phone))
@@ -192,7 +212,7 @@ def resend(user_id: int, public_id: str) -> Started:
     if not moved:  # another resend won the race
         raise AppError("RATE_LIMITED", "验证码已发送，请稍后再试", headers={"Retry-After": "60"}, transient=True)
     phone = _cipher().decrypt(verification.his_phone_enc, "phone")
-    _send(user_id, verification, phone, code)
+    _send(user_id, verification, phone, code, {"sent_at": last})  # a failed resend may be retried at once
     audit("code_sent", user_id, **_where(verification))
     db.session.commit()
     return Started(public_id, mask_phone(phone))

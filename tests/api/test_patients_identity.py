@@ -250,3 +250,28 @@ def test_concurrent_adds_cannot_exceed_five(app, alice):
     assert sorted(codes) == [201] * 5 + [409] * 7
     items = app.test_client().get("/api/v1/patients", headers=alice).get_json()["items"]
     assert len(items) == 5 and sum(p["is_default"] for p in items) == 1
+
+
+def test_guessing_names_for_a_known_id_is_limited_per_day(make_app, memory_his, clock):
+    app = make_app(VERIFY_DAILY_NAME_MISMATCHES=3)
+    app.extensions["sms"] = sms = FakeSms()
+    client = app.test_client()
+    memory_his.add_patient("买买提·艾力", KNOWN_ID, HIS_PHONE)
+    guesses = [client.post("/api/v1/patients", headers=login(client, f"g{n}"), json=body(name=name))
+               for n, name in enumerate(["张三", "李四", "王五", "买买提·艾力"])]
+    assert [error_code(r) for r in guesses] == ["PATIENT_IDENTITY_MISMATCH"] * 3 + ["RATE_LIMITED"]
+    assert sms.sent == []  # even the right name is not compared once the ID's guesses are used up
+    clock.advance(days=1)
+    start(client, login(client, "g9"))
+
+
+def test_a_resend_the_sms_service_drops_may_be_retried_at_once(client, alice, sms, known, clock):
+    started = start(client, alice)
+    clock.advance(seconds=60)
+    resend = {"verification_id": started["verification_id"]}
+    sms.down = True
+    failed = client.post("/api/v1/patients/verify/resend", headers=alice, json=resend)
+    assert failed.status_code == 503 and error_code(failed) == "SMS_UNAVAILABLE"
+    sms.down = False
+    assert client.post("/api/v1/patients/verify/resend", headers=alice, json=resend).status_code == 202
+    assert verify(client, alice, started["verification_id"], sms.sent[-1][1]).status_code == 201
