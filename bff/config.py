@@ -92,6 +92,13 @@ def _load() -> dict:
         "CHECKIN_OPENS_MINUTES": _int("CHECKIN_OPENS_MINUTES", 60),
         "CHECKIN_LATE_MINUTES": _int("CHECKIN_LATE_MINUTES", 0),
         "MAX_PATIENTS_PER_USER": _int("MAX_PATIENTS_PER_USER", 5),
+        # Proof before linking a person the HIS knows: an SMS code to the phone on file
+        "VERIFY_CODE_MINUTES": _int("VERIFY_CODE_MINUTES", 5),
+        "VERIFY_MAX_ATTEMPTS": _int("VERIFY_MAX_ATTEMPTS", 5),
+        "VERIFY_RESEND_SECONDS": _int("VERIFY_RESEND_SECONDS", 60),
+        "VERIFY_DAILY_PER_PHONE": _int("VERIFY_DAILY_PER_PHONE", 10),  # codes sent to one phone a day
+        "VERIFY_DAILY_PER_USER": _int("VERIFY_DAILY_PER_USER", 10),  # codes one account asks for a day
+        "VERIFY_DAILY_NAME_MISMATCHES": _int("VERIFY_DAILY_NAME_MISMATCHES", 5),  # per account and per ID
         "PENDING_RECOVERY_SECONDS": _int("PENDING_RECOVERY_SECONDS", 120),
         # Payments
         "PAYMENT_GATEWAYS": _env("PAYMENT_GATEWAYS", ""),  # e.g. wechatpay_v3,wechatpay_v2,alipay (dummy: tests)

@@ -48,6 +48,13 @@ _TABLE: dict[str, list[tuple[str, int, str]]] = {
         ("PATIENT_LIMIT", 409, "就诊人数量已达上限"),
         ("PATIENT_HAS_APPOINTMENTS", 409, "该就诊人还有未完成的预约，请先取消预约"),
         ("PATIENT_INVALID", 409, "医院系统未能识别该就诊人，请核对信息"),
+        # Linking a person the hospital already knows (trust issue): the name first, then an SMS code.
+        ("PATIENT_IDENTITY_MISMATCH", 409, "姓名与医院登记的信息不一致，请核对后重试"),
+        ("PATIENT_PHONE_MISSING", 409, "医院未登记该就诊人的手机号，无法验证身份，请到医院窗口办理"),
+        ("VERIFICATION_NOT_FOUND", 404, "验证信息不存在，请重新添加就诊人"),
+        ("VERIFICATION_CODE_INVALID", 422, "验证码不正确，请重新输入"),
+        ("VERIFICATION_EXPIRED", 410, "验证码已过期，请重新获取"),
+        ("SMS_UNAVAILABLE", 503, "短信暂时无法发送，请稍后再试"),
     ],
     "号源与预约": [
         ("SCHEDULE_NOT_FOUND", 404, "该排班不存在"),

@@ -162,6 +162,19 @@ class HisConformance:
         assert first.his_patient_id == second.his_patient_id and second.name == "王小明"
         assert env.stats()["patients"] == 1
 
+    # -- identity check (find_patient) ------------------------------------------------------
+
+    def test_find_patient_answers_none_for_an_unknown_id_and_creates_nothing(self, env):
+        assert env.his.find_patient("01", "110101199003079999") is None
+        assert env.stats()["patients"] == 0
+
+    def test_find_patient_answers_the_record_with_the_phone_on_file(self, env):
+        info = PatientInfo("阿依古丽·买买提", "01", "650102198506129998", "13800000009", "F", dt.date(1985, 6, 12))
+        created = env.his.find_or_create_patient(info)
+        found = env.his.find_patient("01", info.id_number.lower())
+        assert found == port.HisPatientRecord(created.his_patient_id, "阿依古丽·买买提", "13800000009")
+        assert env.stats()["patients"] == 1
+
     def test_invalid_patient_is_rejected(self, env):
         info = PatientInfo("王小明", "01", "12345", "13900000000", "M", dt.date(1990, 3, 7))
         with pytest.raises(HisRejected) as err:

@@ -73,6 +73,7 @@ FEATURES: dict[str, tuple[str, tuple[str, ...]]] = {
     "bill_refund": ("门诊退费", ("refund_bill",)),
 }
 CORE_OPERATIONS = ("ping", "list_departments", "list_doctors", "list_schedules", "get_schedule", "list_slots",
+                   "find_patient",  # without it a stranger could link anyone's record: no proof, no patients
                    "find_or_create_patient")
 
 
@@ -153,6 +154,17 @@ class HisPatient:
     his_patient_id: str
     name: str
     created: bool = False  # True when this call created the record
+
+
+# -- identity check (find_patient) ---------------------------------------------------------
+
+@dataclass(frozen=True)
+class HisPatientRecord:
+    """What the HIS holds about a person, read without creating anything (for proving identity)."""
+
+    his_patient_id: str
+    name: str
+    phone: str = ""  # the phone on file; "" when the HIS has none
 
 
 @dataclass(frozen=True)
@@ -293,6 +305,10 @@ class HisPort(abc.ABC):
     @abc.abstractmethod
     def find_or_create_patient(self, info: PatientInfo) -> HisPatient:
         """Find the patient by ID number, creating the record (建档) when missing."""
+
+    @abc.abstractmethod
+    def find_patient(self, id_type: str, id_number: str) -> HisPatientRecord | None:
+        """The HIS's record of this ID number with its phone on file, or None; never creates one."""
 
     @abc.abstractmethod
     def lock_slot(self, request_id: str, his_patient_id: str, schedule_id: str, slot_id: str) -> SlotLock:

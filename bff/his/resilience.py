@@ -412,6 +412,7 @@ class ResilientHis(HisPort):
 
     ping = _through_breaker("ping")
     find_or_create_patient = _through_breaker("find_or_create_patient")
+    find_patient = _through_breaker("find_patient")  # identity check: live data, never cached
     lock_slot = _through_breaker("lock_slot")
     unlock_slot = _through_breaker("unlock_slot")
     confirm_registration = _through_breaker("confirm_registration")

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_MOBILE = re.compile(r"1[3-9]\d{9}")
 
 
 class InvalidIdNumber(ValueError):
@@ -44,4 +45,27 @@ def parse_resident_id(value: str, today: dt.date | None = None) -> ResidentId:
 
 def is_mobile(value: str) -> bool:
     """A mainland mobile number: 11 digits starting 13–19."""
-    return bool(_MOBILE.match(value or ""))
+    return bool(_MOBILE.fullmatch(value or ""))
+
+
+# The middle dot of minority and foreign names (阿卜杜·热合曼) is typed many ways: by IMEs, by
+# the hospital's window clerks, by copy-paste. After NFKC (full-width → half-width) they are one.
+_MIDDLE_DOTS = frozenset("·•‧∙⋅・.･")
+
+
+def tidy_name(value: str) -> str:
+    """A typed name as we keep it: half-width (NFKC), one kind of middle dot, single spaces."""
+    text = unicodedata.normalize("NFKC", value or "")
+    text = "".join("·" if ch in _MIDDLE_DOTS else ch for ch in text)
+    return " ".join(text.split())
+
+
+def name_key(value: str) -> str:
+    """What two spellings of one name have in common: tidied, without spaces, case-folded."""
+    return "".join(tidy_name(value).split()).casefold()
+
+
+def same_name(typed: str, on_file: str) -> bool:
+    """True when the typed name is the name on file, however each was written."""
+    key = name_key(typed)
+    return bool(key) and key == name_key(on_file)

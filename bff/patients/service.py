@@ -1,15 +1,18 @@
-"""就诊人 use cases: list, add (with 建档 in the HIS), delete."""
+"""就诊人 use cases: list, add (建档 in the HIS for a first-timer, proof for a known person), verify, delete."""
 from __future__ import annotations
 
 from flask import current_app
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
 from bff import clock
+from bff.auth.models import User
 from bff.crypto import DataCipher, mask_id_number, mask_phone
 from bff.errors import AppError
 from bff.extensions import db
 from bff.his.port import PatientInfo
-from bff.patients.identity import parse_resident_id
+from bff.patients import verification
+from bff.patients.identity import parse_resident_id, same_name
 from bff.patients.models import Patient
 
 
@@ -47,30 +50,97 @@ def get_for(user_id: int, patient_id: int) -> Patient:
     return patient
 
 
-def add(user_id: int, data: dict) -> Patient:
-    """Add a patient after finding or creating them in the HIS."""
-    cipher = _cipher()
-    resident = parse_resident_id(data["id_number"], clock.today())
+def _fields(data: dict, resident, cipher: DataCipher) -> dict:
+    """The patient as stored, from the validated input (personal numbers encrypted)."""
+    return {"name": data["name"], "relation": data["relation"], "id_type": data["id_type"],
+            "id_number_enc": cipher.encrypt(resident.number, "id_number"),
+            "id_number_index": cipher.blind_index(resident.number),
+            "phone_enc": cipher.encrypt(data["phone"], "phone"), "gender": resident.gender,
+            "birthday": resident.birthday, "is_default": bool(data.get("is_default"))}
+
+
+def _precheck(user_id: int, index: str) -> None:
+    """Quick refusals before asking the HIS (checked again, atomically, when inserting)."""
     existing = list_for(user_id)
-    index = cipher.blind_index(resident.number)
     if any(p.id_number_index == index for p in existing):
         raise AppError("PATIENT_EXISTS")
-    if len(existing) >= current_app.config["MAX_PATIENTS_PER_USER"]:
-        raise AppError("PATIENT_LIMIT", f"每个账号最多添加{current_app.config['MAX_PATIENTS_PER_USER']}位就诊人")
+    limit = current_app.config["MAX_PATIENTS_PER_USER"]
+    if len(existing) >= limit:
+        raise AppError("PATIENT_LIMIT", f"每个账号最多添加{limit}位就诊人")
+
+
+def add(user_id: int, data: dict) -> Patient | verification.Started:
+    """Add a patient: a first-timer is created in the HIS and listed at once; a person the HIS
+    already knows must be proven first (name, then an SMS code): then a pending verification."""
+    cipher = _cipher()
+    resident = parse_resident_id(data["id_number"], clock.today())
+    fields = _fields(data, resident, cipher)
+    _precheck(user_id, fields["id_number_index"])
+    db.session.rollback()  # no read transaction held while the HIS answers
+    known = _his().find_patient(data["id_type"], resident.number)
+    if known is not None and _had_before(user_id, fields, known):
+        return _insert(user_id, {**fields, "his_patient_id": known.his_patient_id}, "relinked")
+    if known is not None:
+        return verification.start(user_id, fields, known)
     his_patient = _his().find_or_create_patient(PatientInfo(
         name=data["name"], id_type=data["id_type"], id_number=resident.number, phone=data["phone"],
         gender=resident.gender, birthday=resident.birthday))
-    make_default = data.get("is_default") or not existing
+    if not his_patient.created:  # registered elsewhere a moment ago: it needs proof like any known person
+        known = _his().find_patient(data["id_type"], resident.number)
+        if known is None:
+            raise AppError("HIS_UNAVAILABLE", transient=True)
+        return verification.start(user_id, fields, known)
+    return _insert(user_id, {**fields, "his_patient_id": his_patient.his_patient_id}, "created")
+
+
+def _had_before(user_id: int, fields: dict, known) -> bool:
+    """The user listed this very HIS record before (proven or created by them) and deleted it: adding
+    it back under the name on file needs no new proof."""
+    if not same_name(fields["name"], known.name):
+        return False
+    query = db.select(Patient.id).filter_by(user_id=user_id, id_number_index=fields["id_number_index"],
+                                            his_patient_id=known.his_patient_id, active=None).limit(1)
+    return db.session.execute(query).first() is not None
+
+
+def verify(user_id: int, public_id: str, code: str) -> Patient:
+    """Link the person of a verification once its SMS code is right; the limit is checked again."""
+    proven = verification.check_code(user_id, public_id, code)
+    fields = {name: getattr(proven, name) for name in (
+        "name", "relation", "id_type", "id_number_enc", "id_number_index", "phone_enc", "his_patient_id",
+        "is_default")}
+    resident = parse_resident_id(_cipher().decrypt(proven.id_number_enc, "id_number"))
+    fields.update(gender=resident.gender, birthday=resident.birthday)
+    return _insert(user_id, fields, "linked", verification_id=proven.id)
+
+
+def _lock_user(user_id: int) -> None:
+    """Serialise one user's adds: a no-op UPDATE of their row, as the transaction's first statement
+    (PostgreSQL: a row lock held to commit; SQLite: the write lock, which a reader could not take)."""
+    db.session.rollback()
+    db.session.execute(update(User).where(User.id == user_id).values(id=User.id))
+
+
+def _insert(user_id: int, fields: dict, action: str, verification_id: int | None = None) -> Patient:
+    """Insert the patient under the user's lock: at most MAX_PATIENTS_PER_USER, however many race."""
+    _lock_user(user_id)
+    try:
+        _precheck(user_id, fields["id_number_index"])
+        if verification_id is not None and not verification.mark_linked(verification_id):
+            raise AppError("VERIFICATION_NOT_FOUND")
+    except AppError as error:
+        raise verification.refused(error, user_id, fields["id_number_index"], verification_id) from None
+    existing = list_for(user_id)
+    make_default = fields.pop("is_default") or not existing
     if make_default:
         for other in existing:
             other.is_default = False
-    patient = Patient(
-        user_id=user_id, name=data["name"], relation=data["relation"], id_type=data["id_type"],
-        id_number_enc=cipher.encrypt(resident.number, "id_number"), id_number_index=index,
-        phone_enc=cipher.encrypt(data["phone"], "phone"), gender=resident.gender, birthday=resident.birthday,
-        his_patient_id=his_patient.his_patient_id, is_default=make_default)
+    patient = Patient(user_id=user_id, is_default=make_default, **fields)
     db.session.add(patient)
     try:
+        db.session.flush()
+        verification.audit(action, user_id, id_index=patient.id_number_index, patient_id=patient.id,
+                           verification_id=verification_id)
         db.session.commit()
     except IntegrityError:  # the same patient added twice at once
         db.session.rollback()

@@ -1,7 +1,7 @@
 """staff lockout per username and address; kiosk nonces
 
 Revision ID: 0008_staff
-Revises: 0006
+Revises: 0007_identity
 Create Date: 2026-12-04 15:50:00
 
 Wrong staff passwords are counted per (username, client address) in `staff_login_failures`, for
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0008_staff'
-down_revision = '0006'
+down_revision = '0007_identity'
 branch_labels = None
 depends_on = None
 

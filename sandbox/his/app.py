@@ -110,6 +110,18 @@ def add_schedule():
     return jsonify({"schedule_id": sid, "slot_ids": slot_ids}), 201
 
 
+@control.post("/patients")
+def add_patient():
+    """A person registered at the window: {name, id_number, phone, id_type?} -> {his_patient_id}."""
+    body = request.get_json(silent=True) or {}
+    try:
+        name, number, phone = str(body["name"]), str(body["id_number"]), str(body["phone"])
+    except KeyError as exc:
+        return jsonify({"error": f"bad request: missing {exc}"}), 400
+    pid = _sandbox().store.add_known_patient(name, number, phone, str(body.get("id_type") or "01"))
+    return jsonify({"his_patient_id": pid}), 201
+
+
 @control.get("/stats")
 def stats():
     """Counts of live locks, registrations, cancellations and patients."""

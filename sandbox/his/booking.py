@@ -65,7 +65,8 @@ def create_patient(store: Store, req: dict) -> dict:
         if row:
             return {"patient_id": str(row["seq"]), "name": row["name"], "is_new": False}
         seq = _next(db, "patients", 10000000)
-        db.execute("INSERT INTO patients VALUES (?,?,?,?,?,?,?,?)",
+        db.execute("INSERT INTO patients (seq, id_type, id_number, name, phone, sex, birthday, created_at)"
+                   " VALUES (?,?,?,?,?,?,?,?)",
                    (seq, id_type, id_no.upper(), name, req.get("phone", ""), req.get("sex", ""),
                     req.get("birthday", ""), store.now().isoformat()))
         return {"patient_id": str(seq), "name": name, "is_new": True}

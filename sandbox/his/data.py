@@ -175,3 +175,14 @@ def spread(capacity: int, count: int) -> list[int]:
     """Spread a total capacity over count slots as evenly as possible."""
     base, rest = divmod(capacity, count)
     return [base + (1 if i < rest else 0) for i in range(count)]
+
+
+# -- people the hospital already knows (identity check, find_patient) -----------------------
+# Registered at the window before the mini-program existed, each with the phone on file to which
+# the BFF sends its verification code. Adding one of them in the mini-program asks for that code.
+DEMO_PATIENTS = (
+    # (name, ID number, phone on file, sex 1 男 / 2 女, birthday)
+    ("王建国", "110101198001010010", "13800000000", "1", "1980-01-01"),
+    ("阿依古丽·买买提", "650102198506120022", "13800000001", "2", "1985-06-12"),
+    ("李秀英", "110105199208150037", "13800000002", "1", "1992-08-15"),
+)

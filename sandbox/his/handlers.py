@@ -16,7 +16,7 @@ from lxml import etree
 
 from sandbox.his import billing, booking, data
 from sandbox.his.soap import parse_xml
-from sandbox.his.store import BAD_REQUEST, OK, UNKNOWN_CODE, BizError, Store
+from sandbox.his.store import BAD_REQUEST, NOT_FOUND, OK, UNKNOWN_CODE, BizError, Store
 
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 REG_STATUS = {"registered": "1", "checked_in": "2", "cancelled": "3"}
@@ -153,6 +153,15 @@ def create_patient(store: Store, req: dict, out: etree._Element) -> None:
     add(out, {"PatientID": p["patient_id"], "PatientName": p["name"], "IsNew": int(p["is_new"])})
 
 
+def find_patient(store: Store, req: dict, out: etree._Element) -> None:
+    """2000 患者档案查询: the record of an ID number with the phone on file; 101 when there is none."""
+    (id_no,) = _need(req, "IDCardNo")
+    p = store.find_patient(id_no)
+    if p is None:
+        raise BizError(NOT_FOUND, "患者档案不存在")
+    add(out, {"PatientID": p["patient_id"], "PatientName": p["name"], "Phone": p["phone"]})
+
+
 def lock(store: Store, req: dict, out: etree._Element) -> None:
     """2002 锁号."""
     order_no, pid, sid, tid = _need(req, "OutOrderNo", "PatientID", "ScheduleID", "TimePointID")
@@ -272,7 +281,7 @@ def payment_records(store: Store, req: dict, out: etree._Element) -> None:
 
 HANDLERS: dict[str, Callable[[Store, dict, etree._Element], None]] = {
     "0000": heartbeat, "1001": departments, "1002": doctors, "1003": schedules,
-    "1004": time_points, "1005": schedule, "2001": create_patient, "2002": lock,
+    "1004": time_points, "1005": schedule, "2000": find_patient, "2001": create_patient, "2002": lock,
     "2003": unlock, "2004": confirm, "2005": query, "2006": cancel, "3001": check_in,
     "3002": queue, "4001": pending_bills, "4002": settle, "4003": query_settlement, "5001": payment_records,
     "4004": refund_bills,  # 退费

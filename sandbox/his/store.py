@@ -49,7 +49,7 @@ CREATE TABLE IF NOT EXISTS slots (
 CREATE INDEX IF NOT EXISTS ix_slots_schedule ON slots(schedule_id);
 CREATE TABLE IF NOT EXISTS patients (
   seq INTEGER PRIMARY KEY, id_type TEXT, id_number TEXT UNIQUE, name TEXT, phone TEXT,
-  sex TEXT, birthday TEXT, created_at TEXT);
+  sex TEXT, birthday TEXT, created_at TEXT, source TEXT NOT NULL DEFAULT 'live');
 CREATE TABLE IF NOT EXISTS locks (
   out_order_no TEXT PRIMARY KEY, seq INTEGER UNIQUE, patient_id TEXT, schedule_id TEXT,
   slot_id TEXT, visit_no TEXT, fee_fen INTEGER, status TEXT, created_at TEXT);
@@ -106,6 +106,7 @@ class Store:
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
         self._window_date: dt.date | None = None
+        self._seed_patients()
 
     def now(self) -> dt.datetime:
         """Current hospital time."""
@@ -138,15 +139,52 @@ class Store:
     def reset(self) -> None:
         """Back to the seeded state: live records and extra sessions gone, counters zeroed."""
         def wipe(db):
-            for table in ("registrations", "locks", "patients", "bills", "bill_items", "settlements",
-                          "bill_refunds"):
+            for table in ("registrations", "locks", "bills", "bill_items", "settlements", "bill_refunds"):
                 db.execute(f"DELETE FROM {table}")  # noqa: S608 -- constant table names
+            db.execute("DELETE FROM patients WHERE source != 'seed'")
             db.execute("DELETE FROM slots WHERE schedule_id IN (SELECT id FROM schedules WHERE source != 'seed')")
             db.execute("DELETE FROM schedules WHERE source != 'seed'")
             db.execute("UPDATE slots SET used = 0")
             db.execute("UPDATE schedules SET stopped = 0, next_visit_no = 1, next_queue_no = 1, queue_advance = 0")
         self.write(wipe)
         self.ensure_window()
+
+    # -- people the hospital knows (identity check) ------------------------------------------
+
+    def _seed_patients(self) -> None:
+        """The demo people of data.DEMO_PATIENTS, with phones on file; kept across resets."""
+        columns = {row["name"] for row in self.db.execute("PRAGMA table_info(patients)")}
+        if "source" not in columns:  # a database file from before the identity check
+            self.db.execute("ALTER TABLE patients ADD COLUMN source TEXT NOT NULL DEFAULT 'live'")
+
+        def seed(db):
+            for name, number, phone, sex, birthday in data.DEMO_PATIENTS:
+                if db.execute("SELECT 1 FROM patients WHERE id_number = ?", (number,)).fetchone() is None:
+                    seq = db.execute("SELECT COALESCE(MAX(seq), 10000000) + 1 FROM patients").fetchone()[0]
+                    db.execute("INSERT INTO patients (seq, id_type, id_number, name, phone, sex, birthday, created_at,"
+                               " source) VALUES (?,?,?,?,?,?,?,?, 'seed')",
+                               (seq, "01", number, name, phone, sex, birthday, self.now().isoformat()))
+        self.write(seed)
+
+    def add_known_patient(self, name: str, id_number: str, phone: str, id_type: str = "01") -> str:
+        """A person registered at the window (control API): their patient id; the existing one if known."""
+        def insert(db):
+            row = db.execute("SELECT seq FROM patients WHERE id_number = ?", (id_number.upper(),)).fetchone()
+            if row:
+                return str(row["seq"])
+            seq = db.execute("SELECT COALESCE(MAX(seq), 10000000) + 1 FROM patients").fetchone()[0]
+            db.execute("INSERT INTO patients (seq, id_type, id_number, name, phone, sex, birthday, created_at)"
+                       " VALUES (?,?,?,?,?,?,?,?)",
+                       (seq, id_type, id_number.upper(), name, phone, "", "", self.now().isoformat()))
+            return str(seq)
+        return self.write(insert)
+
+    def find_patient(self, id_number: str) -> dict | None:
+        """The record of an ID number with its phone on file, or None."""
+        row = self.row("SELECT seq, name, phone FROM patients WHERE id_number = ?", (id_number or "").upper())
+        if row is None:
+            return None
+        return {"patient_id": str(row["seq"]), "name": row["name"], "phone": row["phone"] or ""}
 
     # -- schedules -------------------------------------------------------------------------
 
@@ -255,5 +293,5 @@ class Store:
         q = {"locks": "SELECT COUNT(*) FROM locks WHERE status = 'held'",
              "registrations": "SELECT COUNT(*) FROM registrations WHERE status != 'cancelled'",
              "cancellations": "SELECT COUNT(*) FROM registrations WHERE status = 'cancelled'",
-             "patients": "SELECT COUNT(*) FROM patients"}
+             "patients": "SELECT COUNT(*) FROM patients WHERE source != 'seed'"}
         return {key: self.row(sql)[0] for key, sql in q.items()}

@@ -56,9 +56,16 @@ def test_at_most_five_patients(client, alice):
     assert response.status_code == 409 and response.get_json()["error"]["code"] == "PATIENT_LIMIT"
 
 
-def test_one_his_record_per_person_across_users(client, alice, bob, memory_his):
-    mine = add_patient(client, alice, 30)
-    theirs = add_patient(client, bob, 30)
+def test_one_his_record_per_person_across_users_after_proof(app, client, alice, bob, memory_his):
+    from tests.fakes import FakeSms
+
+    app.extensions["sms"] = sms = FakeSms()
+    mine = add_patient(client, alice, 30, phone="13812345678")
+    body = {"name": "张三", "id_type": "01", "id_number": resident_id(30), "phone": "13912345678", "relation": "self"}
+    started = client.post("/api/v1/patients", headers=bob, json=body)
+    assert started.status_code == 202 and sms.sent[-1][0] == "13812345678"  # the first one's phone, not bob's
+    theirs = client.post("/api/v1/patients/verify", headers=bob, json={
+        "verification_id": started.get_json()["verification_id"], "code": sms.sent[-1][1]}).get_json()
     assert mine["his_patient_id"] == theirs["his_patient_id"]
 
 

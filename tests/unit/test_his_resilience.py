@@ -99,6 +99,9 @@ class FakeHis(HisPort):
     def find_or_create_patient(self, info):
         return self._answer("find_or_create_patient", (info,), HisPatient("P1", info.name))
 
+    def find_patient(self, id_type, id_number):
+        return self._answer("find_patient", (id_type, id_number), None)
+
     def lock_slot(self, request_id, his_patient_id, schedule_id, slot_id):
         return self._answer("lock_slot", (request_id,), SlotLock("L1", request_id, schedule_id, slot_id, 5000))
 
@@ -408,7 +411,8 @@ def test_in_process_cache_is_a_bounded_lru():
 
 PATIENT = PatientInfo("李雷", "01", "110101199001011234", "13800000000", "M", dt.date(1990, 1, 1))
 WRITES = [
-    ("ping", ()), ("find_or_create_patient", (PATIENT,)), ("lock_slot", ("REQ", "P1", "S1", "S1-1")),
+    ("ping", ()), ("find_or_create_patient", (PATIENT,)), ("find_patient", ("01", PATIENT.id_number)),
+    ("lock_slot", ("REQ", "P1", "S1", "S1-1")),
     ("unlock_slot", ("REQ",)), ("confirm_registration", ("REQ", "T1", 5000)), ("query_registration", ("REQ",)),
     ("cancel_registration", ("R1", "changed plans")), ("check_in", ("R1",)), ("queue_status", ("R1",)),
     ("list_pending_bills", ("P1",)), ("settle_bills", ("PAY1", "P1", ["B1"], "T1", 2500)),

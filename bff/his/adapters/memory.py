@@ -2,8 +2,8 @@
 
 Seeded with 内科/外科 (two children each), six doctors and schedules for today .. today+7
 released at 07:00 seven days before. Test helpers: add_schedule, add_bill, cancel_bill,
-pay_bill_at_window, set_down, fail_next (also "work done, reply lost"), advance_queue, stats,
-calls; pass ``now`` to control time.
+pay_bill_at_window, add_patient (a person the hospital already knows), set_down, fail_next
+(also "work done, reply lost"), advance_queue, stats, calls; pass ``now`` to control time.
 """
 from __future__ import annotations
 
@@ -212,7 +212,27 @@ class MemoryHis(BillsMixin, HisPort):
             return replace(known, created=False)
         patient = port.HisPatient(str(10000001 + len(self._s.patients)), info.name, created=True)
         self._s.patients[key] = patient
+        self._s.phones[patient.his_patient_id] = info.phone
         return patient
+
+    # -- identity check (find_patient) -----------------------------------------------------
+
+    @_operation
+    def find_patient(self, id_type: str, id_number: str) -> port.HisPatientRecord | None:
+        """The record of this ID number with its phone on file, or None; creates nothing."""
+        known = self._s.patients.get((id_number or "").upper())
+        if known is None:
+            return None
+        return port.HisPatientRecord(known.his_patient_id, known.name, self._s.phones.get(known.his_patient_id, ""))
+
+    def add_patient(self, name: str, id_number: str, phone: str) -> str:
+        """Test helper: a person the hospital already knows (e.g. registered at the window); their id."""
+        with self._lock:
+            key = id_number.upper()
+            patient = port.HisPatient(str(10000001 + len(self._s.patients)), name)
+            self._s.patients[key] = patient
+            self._s.phones[patient.his_patient_id] = phone
+            return patient.his_patient_id
 
     def _bookable(self, request_id: str, patient_id: str, schedule_id: str, slot_id: str) -> _Slot:
         if not any(p.his_patient_id == patient_id for p in self._s.patients.values()):

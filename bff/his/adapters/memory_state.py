@@ -73,6 +73,7 @@ class _Bill:
 class _State:
     schedules: dict[str, _Schedule] = field(default_factory=dict)
     patients: dict[str, port.HisPatient] = field(default_factory=dict)  # by ID number
+    phones: dict[str, str] = field(default_factory=dict)  # the phone on file, by HIS patient id
     locks: dict[str, _Lock] = field(default_factory=dict)  # by request id
     registrations: dict[str, port.Registration] = field(default_factory=dict)  # by registration id
     paid: dict[str, tuple[str, int]] = field(default_factory=dict)  # (trade_no, fen) by registration id

@@ -40,6 +40,7 @@ from bff.his.port import (
     Department,
     Doctor,
     HisPatient,
+    HisPatientRecord,
     HisPaymentRecord,
     HisPort,
     HisRejected,
@@ -57,7 +58,7 @@ log = logging.getLogger(__name__)
 
 OPERATIONS = (
     "ping", "list_departments", "list_doctors", "list_schedules", "get_schedule", "list_slots",
-    "find_or_create_patient", "lock_slot", "unlock_slot", "confirm_registration",
+    "find_patient", "find_or_create_patient", "lock_slot", "unlock_slot", "confirm_registration",
     "query_registration", "cancel_registration", "check_in", "queue_status",
     "list_pending_bills", "settle_bills", "query_settlement", "list_payment_records",
     "refund_bill",
@@ -418,6 +419,16 @@ class XmlWsHis(HisPort):
         """Find the patient by ID number, creating the record (建档) when missing."""
         root = self._call("find_or_create_patient", **dataclasses.asdict(info))
         return self._one(HisPatient, "find_or_create_patient", root, name=info.name)
+
+    def find_patient(self, id_type: str, id_number: str) -> HisPatientRecord | None:
+        """The HIS's record of this ID number with its phone on file; None when it has none."""
+        try:
+            root = self._call("find_patient", id_type=id_type, id_number=id_number)
+        except HisRejected as exc:
+            if exc.code == port.NOT_FOUND:
+                return None
+            raise
+        return self._one(HisPatientRecord, "find_patient", root)
 
     def lock_slot(self, request_id: str, his_patient_id: str, schedule_id: str, slot_id: str) -> SlotLock:
         """Hold one place in a slot; idempotent by request_id."""
