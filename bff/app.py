@@ -6,11 +6,11 @@ from flask.sessions import SessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bff import config as settings
-from bff import errors, logs
+from bff import errors, logs, routing
 from bff.crypto import DataCipher
 from bff.db_pool import ping_when_idle
 from bff.extensions import api, db, limiter, migrate
-from bff.jsonio import OrjsonProvider
+from bff.jsonio import OrjsonProvider, refuse_deep_json
 
 
 class NoCookieSessions(SessionInterface):
@@ -44,6 +44,7 @@ def create_app(overrides: dict | None = None, *, his=None, wx_login=None, clock=
                       RATELIMIT_STORAGE_URI=app.config["RATELIMIT_STORAGE_URI"])
     if not app.testing:
         logs.configure(app.config["LOG_LEVEL"])
+    routing.install(app)
     _install_services(app, his, wx_login, clock, gateways, health_card)
     _install_extensions(app)
     _register_blueprints(app)
@@ -90,6 +91,7 @@ def _install_extensions(app: Flask) -> None:
     # The user must be known before flask-limiter computes its per-user key.
     app.before_request(load_user_from_header)
     app.before_request(resilience.reset_stale)
+    app.before_request(refuse_deep_json)
     limiter.init_app(app)
     # Only booking attempts are limited, by their route decorator, which checks the limit itself.
     # Flask-Limiter's before-request pass would cost every catalog read for no limit at all.

@@ -1,14 +1,45 @@
-"""Flask's JSON through orjson: the catalog answers are JSON-heavy and the stdlib encoder is slow."""
+"""Flask's JSON through orjson (the catalog answers are JSON-heavy and the stdlib encoder is slow),
+and a bound on how deeply a request body may nest."""
 from __future__ import annotations
 
 import datetime as dt
 import decimal
+import re
 import uuid
+from itertools import accumulate
 
 import orjson
+from flask import request
 from flask.json.provider import DefaultJSONProvider
 
 _OPTIONS = orjson.OPT_NON_STR_KEYS
+
+# No body the BFF takes nests deeper than a few levels; the stdlib parser webargs uses recurses per
+# level and dies at about a thousand, so anything deeper than this is refused before anyone parses it.
+MAX_JSON_DEPTH = 32
+
+_STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_OPENERS = frozenset(b"[{")
+
+
+def nesting_depth(raw: bytes) -> int:
+    """How deeply the arrays and objects of a JSON text nest (brackets inside strings do not count)."""
+    brackets = _STRINGS.sub(b"", raw).translate(None, _NOT_BRACKETS)
+    return max(accumulate(1 if c in _OPENERS else -1 for c in brackets), default=0)
+
+
+def too_deep(raw: bytes) -> bool:
+    """True when the text nests deeper than MAX_JSON_DEPTH (cheap when it has few brackets)."""
+    return raw.count(b"[") + raw.count(b"{") > MAX_JSON_DEPTH and nesting_depth(raw) > MAX_JSON_DEPTH
+
+
+def refuse_deep_json() -> None:
+    """Before any parser sees a JSON body nested too deeply: 413 PAYLOAD_TOO_LARGE (API.md)."""
+    from bff.errors import AppError
+
+    if request.is_json and too_deep(request.get_data(cache=True)):
+        raise AppError("PAYLOAD_TOO_LARGE", "提交的内容层级过深")
 
 
 def _default(value):
@@ -27,7 +58,9 @@ class OrjsonProvider(DefaultJSONProvider):
         return orjson.dumps(obj, default=_default, option=_OPTIONS).decode()
 
     def loads(self, s, **kwargs):
-        """Parse JSON text or bytes."""
+        """Parse JSON text or bytes; too deep a text is refused like a malformed one (ValueError)."""
+        if too_deep(s.encode() if isinstance(s, str) else bytes(s)):
+            raise ValueError("JSON nested too deeply")
         return orjson.loads(s)
 
     def response(self, *args, **kwargs):
