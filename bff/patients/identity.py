@@ -44,4 +44,4 @@ def parse_resident_id(value: str, today: dt.date | None = None) -> ResidentId:
 
 def is_mobile(value: str) -> bool:
     """A mainland mobile number: 11 digits starting 13–19."""
-    return bool(_MOBILE.match(value or ""))
+    return bool(_MOBILE.fullmatch(value or ""))

@@ -55,7 +55,7 @@ def _next(db: sqlite3.Connection, table: str, start: int) -> int:
 def create_patient(store: Store, req: dict) -> dict:
     """Find the patient by ID number or create the record (建档)."""
     name, id_type, id_no = req.get("name", ""), req.get("id_type") or "01", req.get("id_number", "")
-    if not name or not id_no or (id_type == "01" and not ID_CARD.match(id_no)):
+    if not name or not id_no or (id_type == "01" and not ID_CARD.fullmatch(id_no)):
         raise BizError(PATIENT_INVALID, "患者姓名或证件号码不正确")
     if req.get("sex", "") not in ("", "0", "1", "2", "9"):
         raise BizError(PATIENT_INVALID, "性别代码不正确")

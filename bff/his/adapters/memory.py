@@ -196,7 +196,7 @@ class MemoryHis(BillsMixin, HisPort):
     @_operation
     def find_or_create_patient(self, info: port.PatientInfo) -> port.HisPatient:
         """Find by ID number or create (建档)."""
-        if not (info.name and info.id_number) or (info.id_type == "01" and not ID_CARD.match(info.id_number)):
+        if not (info.name and info.id_number) or (info.id_type == "01" and not ID_CARD.fullmatch(info.id_number)):
             raise HisRejected(port.PATIENT_INVALID, "患者姓名或证件号码不正确", "102")
         key = info.id_number.upper()
         known = self._s.patients.get(key)
