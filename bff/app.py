@@ -6,11 +6,11 @@ from flask.sessions import SessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bff import config as settings
-from bff import errors, logs, routing
+from bff import errors, logs, openapi, routing
 from bff.crypto import DataCipher
 from bff.db_pool import ping_when_idle
 from bff.extensions import api, db, limiter, migrate
-from bff.jsonio import OrjsonProvider, refuse_deep_json
+from bff.jsonio import OrjsonProvider, refuse_unusable_input
 
 
 class NoCookieSessions(SessionInterface):
@@ -91,12 +91,12 @@ def _install_extensions(app: Flask) -> None:
     # The user must be known before flask-limiter computes its per-user key.
     app.before_request(load_user_from_header)
     app.before_request(resilience.reset_stale)
-    app.before_request(refuse_deep_json)
+    app.before_request(refuse_unusable_input)
     limiter.init_app(app)
     # Only booking attempts are limited, by their route decorator, which checks the limit itself.
     # Flask-Limiter's before-request pass would cost every catalog read for no limit at all.
     app.before_request_funcs[None].remove(limiter._check_request_limit)
-    api.init_app(app)
+    api.init_app(app, spec_kwargs={"extra_plugins": [openapi.ContractPlugin(app)]})
     errors.register(app)
     with app.app_context():
         ping_when_idle(db.engine, app.config["DB_PING_IDLE_SECONDS"])
@@ -149,6 +149,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(notify_blp)
     for blueprint in (auth, patients, catalog, appointments, payments, bills, kiosk, health_cards, staff):
         api.register_blueprint(blueprint)
+    openapi.add_gateway_notifications(app, api.spec)
     appointment_orders.register()
     billing.register()
 

@@ -21,6 +21,7 @@ MAX_JSON_DEPTH = 32
 _STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 _OPENERS = frozenset(b"[{")
+_ESCAPED_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")  # an odd number of backslashes, then u0000
 
 
 def nesting_depth(raw: bytes) -> int:
@@ -34,12 +35,24 @@ def too_deep(raw: bytes) -> bool:
     return raw.count(b"[") + raw.count(b"{") > MAX_JSON_DEPTH and nesting_depth(raw) > MAX_JSON_DEPTH
 
 
-def refuse_deep_json() -> None:
-    """Before any parser sees a JSON body nested too deeply: 413 PAYLOAD_TOO_LARGE (API.md)."""
+def has_nul(raw: bytes) -> bool:
+    """True when a JSON text holds a NUL character (written `\\u0000`; a raw one is malformed anyway)."""
+    return b"u0000" in raw and _ESCAPED_NUL.search(raw) is not None
+
+
+def refuse_unusable_input() -> None:
+    """Before any parser: a JSON body nested too deeply is 413 PAYLOAD_TOO_LARGE (API.md); a NUL
+    character in the body or the query is 422 (no text column can hold one: PostgreSQL refuses it)."""
     from bff.errors import AppError
 
-    if request.is_json and too_deep(request.get_data(cache=True)):
-        raise AppError("PAYLOAD_TOO_LARGE", "提交的内容层级过深")
+    if request.is_json:
+        raw = request.get_data(cache=True)
+        if too_deep(raw):
+            raise AppError("PAYLOAD_TOO_LARGE", "提交的内容层级过深")
+        if has_nul(raw):
+            raise AppError("VALIDATION_ERROR", "提交的内容含有无效字符")
+    if b"%00" in request.query_string or b"\x00" in request.query_string:
+        raise AppError("VALIDATION_ERROR", "查询条件含有无效字符")
 
 
 def _default(value):
