@@ -34,6 +34,10 @@ SECURITY_SCHEMES = {
                                         "with `sign` in the form. Verified with the gateway's own key."},
 }
 KIOSK = {"kioskId": [], "kioskTimestamp": [], "kioskNonce": [], "kioskSignature": []}
+IDEMPOTENCY_KEY = {"in": "header", "name": "Idempotency-Key", "required": False,
+                   "description": "the same key with the same body answers the first result; with another body 409 "
+                                  "IDEMPOTENCY_KEY_REUSED",
+                   "schema": {"type": "string", "minLength": 1, "maxLength": 64}}
 
 _MEANINGS = {
     400: "请求格式有误 (BAD_REQUEST): malformed JSON, or an unusable Idempotency-Key",
@@ -58,6 +62,7 @@ class Contract:
 
     security: tuple[dict, ...] | None = None
     statuses: tuple[int, ...] = ()
+    headers: tuple[dict, ...] = ()
 
 
 # Recognised by the code of the wrapper each decorator makes (functools.wraps copies the name,
@@ -66,7 +71,7 @@ _DECORATORS = {
     "login_required.<locals>.wrapper": Contract(({"patientToken": []},), (401,)),
     "staff_required.<locals>.decorate.<locals>.wrapper": Contract(({"staffToken": []},), (401, 403)),
     "kiosk_required.<locals>.wrapper": Contract((KIOSK,), (401,)),
-    "idempotent.<locals>.decorate.<locals>.wrapper": Contract(statuses=(400, 409)),
+    "idempotent.<locals>.decorate.<locals>.wrapper": Contract(statuses=(400, 409), headers=(IDEMPOTENCY_KEY,)),
     "RouteLimit.__call__.<locals>.__inner": Contract(statuses=(429,)),
     "ArgumentsMixin.arguments.<locals>.decorator.<locals>.wrapper": Contract(statuses=(422,)),
 }
@@ -102,21 +107,23 @@ def _wrappers(view):
         view = getattr(view, "__wrapped__", None)
 
 
-def route_contract(view, endpoint: str, has_path_params: bool, has_body: bool) -> tuple[list, set[int]]:
-    """The security requirement and error statuses a route's decorators, path and body imply."""
+def route_contract(view, endpoint: str, has_path_params: bool, has_body: bool) -> tuple[list, set[int], list]:
+    """The security requirement, error statuses and headers a route's decorators, path and body imply."""
     security: list = []
     statuses: set[int] = {503}
+    headers: list = []
     for qualname in _wrappers(view):
         contract = _DECORATORS.get(qualname)
         if contract is not None:
             security.extend(contract.security or ())
             statuses.update(contract.statuses)
+            headers.extend(contract.headers)
     if has_path_params:
         statuses.add(404)
     if has_body:
         statuses.update((400, 413, 415, 422))
     statuses.update(ROUTE_STATUSES.get(endpoint, ()))
-    return security, statuses
+    return security, statuses, headers
 
 
 def error_response(status: int) -> dict:
@@ -146,9 +153,13 @@ class ContractPlugin(BasePlugin):
         for operation in operations.values():
             if "security" in operation:  # documented by hand (the gateways' callbacks)
                 continue
-            security, statuses = route_contract(view, rule.endpoint, bool(_PATH_PARAM.search(rule.rule)),
-                                                "requestBody" in operation)
+            security, statuses, headers = route_contract(
+                view, rule.endpoint, bool(_PATH_PARAM.search(rule.rule)), "requestBody" in operation)
             operation["security"] = security  # [] says: no credentials (wx-login, staff login)
+            named = {p.get("name") for p in operation.get("parameters", [])}
+            operation.setdefault("parameters", []).extend(h for h in headers if h["name"] not in named)
+            if not operation["parameters"]:
+                del operation["parameters"]
             responses = operation.setdefault("responses", {})
             responses.pop("default", None)
             for status in sorted(statuses):

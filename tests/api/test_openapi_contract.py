@@ -83,3 +83,10 @@ def test_a_nul_character_in_a_body_or_query_is_422_not_stored(client, alice):
     key = client.post("/api/v1/payments", headers={**alice, "Idempotency-Key": "k\x01"},
                       json={"order_type": "appointment", "order_id": "x", "channel": "wechat"})
     assert key.status_code == 400
+
+
+def test_routes_that_take_an_idempotency_key_say_so(spec):
+    for path, method in (("/api/v1/appointments", "post"), ("/api/v1/payments", "post"), ("/api/v1/patients", "post")):
+        names = [p["name"] for p in spec["paths"][path][method].get("parameters", [])]
+        assert names.count("Idempotency-Key") == 1, (method, path)
+    assert "parameters" not in spec["paths"]["/api/v1/patients"]["get"]
