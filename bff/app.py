@@ -5,12 +5,12 @@ from flask import Flask
 from flask.sessions import SessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from bff import api_docs, errors, logs
+from bff import api_docs, errors, logs, openapi, routing
 from bff import config as settings
 from bff.crypto import DataCipher
 from bff.db_pool import ping_when_idle
 from bff.extensions import api, db, limiter, migrate
-from bff.jsonio import OrjsonProvider
+from bff.jsonio import OrjsonProvider, refuse_unusable_input
 
 
 class NoCookieSessions(SessionInterface):
@@ -45,6 +45,7 @@ def create_app(overrides: dict | None = None, *, his=None, wx_login=None, clock=
                       RATELIMIT_STORAGE_URI=app.config["RATELIMIT_STORAGE_URI"], **api_docs.settings(app.config))
     if not app.testing:
         logs.configure(app.config["LOG_LEVEL"])
+    routing.install(app)
     _install_services(app, his, wx_login, clock, gateways, health_card, sms)
     _install_extensions(app)
     _register_blueprints(app)
@@ -102,11 +103,12 @@ def _install_extensions(app: Flask) -> None:
     # The user must be known before flask-limiter computes its per-user key.
     app.before_request(load_user_from_header)
     app.before_request(resilience.reset_stale)
+    app.before_request(refuse_unusable_input)
     limiter.init_app(app)
     # Only booking attempts are limited, by their route decorator, which checks the limit itself.
     # Flask-Limiter's before-request pass would cost every catalog read for no limit at all.
     app.before_request_funcs[None].remove(limiter._check_request_limit)
-    api.init_app(app)
+    api.init_app(app, spec_kwargs={"extra_plugins": [openapi.ContractPlugin(app)]})
     api_docs.register(app)
     errors.register(app)
     with app.app_context():
@@ -163,6 +165,7 @@ def _register_blueprints(app: Flask) -> None:
     for blueprint in (auth, patients, catalog, appointments, payments, bills, kiosk, health_cards, staff,
                       admin_refunds, admin_bills):
         api.register_blueprint(blueprint)
+    openapi.add_gateway_notifications(app, api.spec)
     appointment_orders.register()
     billing.register()
 

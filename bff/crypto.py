@@ -40,10 +40,14 @@ class DataCipher:
 
 
 def mask_id_number(value: str) -> str:
-    """110101199003071234 → 110101********1234."""
-    if len(value) < 10:
-        return "*" * len(value)
-    return value[:6] + "*" * (len(value) - 10) + value[-4:]
+    """110101199003071234 → 110101************: at most the region code shows, never the last digits.
+
+    Answers carry the birthday and gender beside the mask; with them the last four (sequence and
+    check digit) would give the whole number away. Hidden, the sequence still fits 500 numbers.
+    Other documents (passports, permits) show at most their first characters, at least 12 hidden.
+    """
+    shown = min(6, max(0, len(value) - 12))
+    return value[:shown] + "*" * (len(value) - shown)
 
 
 def mask_phone(value: str) -> str:

@@ -64,6 +64,8 @@ class EnvelopeApi(Api):
     """flask-smorest Api answering every HTTP error in our envelope."""
 
     ERROR_SCHEMA = ErrorSchema
+    # No catch-all "default" answer: bff.openapi lists the statuses each route really gives.
+    DEFAULT_ERROR_RESPONSE_NAME = None
 
     def handle_http_exception(self, error: HTTPException):
         """Turn werkzeug/smorest/limiter HTTP errors into the envelope."""

@@ -146,6 +146,8 @@ def idempotent(precheck=None):
             if not key:
                 return view(*args, **kwargs)
             key = _scoped(key)
+            if not key.isprintable():  # a control character (NUL above all) has no place in the key column
+                raise AppError("BAD_REQUEST", "Idempotency-Key 含有无效字符")
             if len(key) > 128:
                 raise AppError("BAD_REQUEST", "Idempotency-Key 过长（最多128个字符，自助机64个）")
             fingerprint = _fingerprint(args, kwargs)

@@ -123,6 +123,16 @@ class HisConformance:
         assert all(s.fee == fees[s.title] for s in schedules)
         assert fees["主任医师"] > fees.get("副主任医师", 0) and fees["主任医师"] > fees.get("主治医师", 0)
 
+    def test_a_free_session_lists_locks_and_registers_at_fee_0(self, env):
+        sid, slots = new_schedule(env, fee=0)
+        assert env.his.get_schedule(sid).fee == 0
+        rid = f"req-{next(_ids)}"
+        lock = env.his.lock_slot(rid, new_patient(env), sid, slots[0])
+        assert lock.fee == 0
+        assert env.his.confirm_registration(rid).registration_id  # nothing paid, nothing to pay
+        paid_sid, _ = new_schedule(env, days=2)
+        assert env.his.get_schedule(paid_sid).fee > 0  # a session without its own fee keeps the doctor's
+
     def test_release_rule_and_status(self, env):
         now = env.now()
         for s in env.his.list_schedules():

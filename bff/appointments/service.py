@@ -105,12 +105,18 @@ def book(user_id: int, patient_id: int, schedule_id: str, slot_id: str) -> Appoi
     patient, schedule, slot = check_bookable(user_id, patient_id, schedule_id, slot_id)
     appointment = _reserve(user_id, patient, schedule, slot)
     lock = _lock_in_his(appointment)
-    if current_app.config["PAYMENT_MODE"] == "online":
+    if current_app.config["PAYMENT_MODE"] == "online" and _fee_due(appointment, lock) > 0:
         hold = clock.now() + dt.timedelta(minutes=current_app.config["HOLD_MINUTES"])
         state.move(appointment, "awaiting_payment", "slot locked, waiting for payment", hold_expires_at=hold, **lock)
         db.session.commit()
         return appointment
     return _confirm(appointment, lock)
+
+
+def _fee_due(appointment: Appointment, lock: dict) -> int:
+    """The fee the HIS holds the place for (its lock's word over the schedule's); 0 is a free clinic:
+    nothing to pay, so nothing to wait for."""
+    return appointment.fee if lock.get("fee") is None else lock["fee"]
 
 
 def _bookable_slot(schedule: port.Schedule, slot_id: str) -> port.TimeSlot:

@@ -48,7 +48,7 @@ def schedules(department: str | None, doctor: str | None, date_from: dt.date | N
 
 def schedule(schedule_id: str) -> Schedule:
     """One schedule, 404 SCHEDULE_NOT_FOUND when the HIS does not know it."""
-    if not _HIS_ID.match(schedule_id):
+    if not _HIS_ID.fullmatch(schedule_id):
         raise AppError("SCHEDULE_NOT_FOUND")
     try:
         return _his().get_schedule(schedule_id)

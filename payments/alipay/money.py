@@ -39,7 +39,7 @@ def yuan_of(fen: int) -> str:
 
 def yuan_to_fen(text: str) -> int:
     """Alipay's yuan text as integer fen, exactly: "25.00" → 2500; ValueError for anything inexact or odd."""
-    if not isinstance(text, str) or not _YUAN.match(text.strip()):
+    if not isinstance(text, str) or not _YUAN.fullmatch(text.strip()):
         raise ValueError(f"not an Alipay amount in yuan: {text!r}")
     fen = Decimal(text.strip()) * 100
     if fen != fen.to_integral_value():

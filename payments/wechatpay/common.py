@@ -33,7 +33,7 @@ _COLUMNS = {
 
 def check_number(value: str, what: str = "out_trade_no") -> str:
     """Our trade / refund numbers go into URL paths: refuse anything but [A-Za-z0-9_-]{1,32}."""
-    if not isinstance(value, str) or not _OUR_NUMBER.match(value):
+    if not isinstance(value, str) or not _OUR_NUMBER.fullmatch(value):
         raise GatewayRejected(f"{what} must be 1-32 characters of [A-Za-z0-9_-]", gateway_code="PARAM_ERROR")
     return value
 

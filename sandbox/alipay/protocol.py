@@ -78,7 +78,7 @@ def yuan(fen: int) -> str:
 
 def fen(text) -> int:
     """ "25.00" → 2500; ValueError for anything else (more decimals, signs, floats in JSON)."""
-    if not isinstance(text, str) or not _YUAN.match(text):
+    if not isinstance(text, str) or not _YUAN.fullmatch(text):
         raise ValueError(f"bad amount {text!r}")
     whole, _, part = text.partition(".")
     return int(whole) * 100 + int((part + "00")[:2])

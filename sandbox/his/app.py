@@ -96,7 +96,7 @@ def _parse_release(value: str | None) -> dt.datetime | None:
 
 @control.post("/schedules")
 def add_schedule():
-    """Add a session: {department_code, doctor_code, date, period, capacity, release_at, ...}."""
+    """Add a session: {department_code, doctor_code, date, period, capacity, release_at, fee (fen)?, ...}."""
     body = request.get_json(silent=True) or {}
     try:
         sid, slot_ids = _sandbox().store.add_schedule(
@@ -104,7 +104,7 @@ def add_schedule():
             period=body.get("period", "am"), capacity=int(body["capacity"]),
             release=_parse_release(body.get("release_at")), start=_parse_time(body.get("start_time")),
             slot_count=body.get("slot_count"), dept_code=body.get("department_code"),
-            stopped=bool(body.get("stopped", False)))
+            stopped=bool(body.get("stopped", False)), fee=body.get("fee"))
     except (KeyError, TypeError, ValueError) as exc:
         return jsonify({"error": f"bad request: {exc}"}), 400
     return jsonify({"schedule_id": sid, "slot_ids": slot_ids}), 201

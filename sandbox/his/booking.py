@@ -30,9 +30,11 @@ ID_CARD = re.compile(r"^\d{17}[\dXx]$")
 FEE_MISMATCH = "206"
 
 
-def fee_fen(doctor_code: str) -> int:
-    """Total fee (挂号费 + 诊查费) of a doctor's session in fen."""
-    reg, treat = data.fee_of(data.DOCTOR_BY_CODE[doctor_code].title)
+def fee_fen(sched: dict) -> int:
+    """Total fee (挂号费 + 诊查费) of a session in fen: its own when set (0 for a free clinic), else the doctor's."""
+    if sched.get("fee_fen") is not None:
+        return sched["fee_fen"]
+    reg, treat = data.fee_of(data.DOCTOR_BY_CODE[sched["doctor_code"]].title)
     return int((reg + treat) * 100)
 
 
@@ -55,7 +57,7 @@ def _next(db: sqlite3.Connection, table: str, start: int) -> int:
 def create_patient(store: Store, req: dict) -> dict:
     """Find the patient by ID number or create the record (建档)."""
     name, id_type, id_no = req.get("name", ""), req.get("id_type") or "01", req.get("id_number", "")
-    if not name or not id_no or (id_type == "01" and not ID_CARD.match(id_no)):
+    if not name or not id_no or (id_type == "01" and not ID_CARD.fullmatch(id_no)):
         raise BizError(PATIENT_INVALID, "患者姓名或证件号码不正确")
     if req.get("sex", "") not in ("", "0", "1", "2", "9"):
         raise BizError(PATIENT_INVALID, "性别代码不正确")
@@ -115,7 +117,7 @@ def lock(store: Store, order_no: str, patient_id: str, sid: str, slot_id: str) -
         db.execute("UPDATE slots SET used = used + 1 WHERE id = ?", (slot_id,))
         seq = old["seq"] if old else _next(db, "locks", 0)
         db.execute("INSERT OR REPLACE INTO locks VALUES (?,?,?,?,?,?,?,?,?)",
-                   (order_no, seq, patient_id, sid, slot_id, visit_no, fee_fen(sched["doctor_code"]),
+                   (order_no, seq, patient_id, sid, slot_id, visit_no, fee_fen(sched),
                     "held", store.now().isoformat()))
         return _lock_dict(db.execute("SELECT * FROM locks WHERE out_order_no = ?", (order_no,)).fetchone())
     return store.write(run)

@@ -111,6 +111,8 @@ def doctors(store: Store, req: dict, out: etree._Element) -> None:
 def _schedule_fields(s: dict) -> dict:
     doc = data.DOCTOR_BY_CODE[s["doctor_code"]]
     reg, treat = data.fee_of(doc.title)
+    if s.get("fee_fen") is not None:  # a session with a fee of its own: all of it is the registration fee
+        reg, treat = (Decimal(s["fee_fen"]) / 100).quantize(Decimal("0.01")), Decimal("0.00")
     return {"ScheduleID": s["id"], "DeptCode": s["dept_code"], "DeptName": data.DEPT_BY_CODE[s["dept_code"]].name,
             "DoctorCode": doc.code, "DoctorName": doc.name, "DoctorTitle": doc.title,
             "ClinicDate": s["date"], "TimeFlag": data.PERIOD_FLAGS[s["period"]],

@@ -41,7 +41,7 @@ CREATE TABLE IF NOT EXISTS schedules (
   period TEXT NOT NULL, release_at TEXT NOT NULL, start_at TEXT NOT NULL,
   stopped INTEGER NOT NULL DEFAULT 0, next_visit_no INTEGER NOT NULL DEFAULT 1,
   next_queue_no INTEGER NOT NULL DEFAULT 1, queue_advance INTEGER NOT NULL DEFAULT 0,
-  source TEXT NOT NULL);
+  source TEXT NOT NULL, fee_fen INTEGER);
 CREATE INDEX IF NOT EXISTS ix_schedules_date ON schedules(date);
 CREATE TABLE IF NOT EXISTS slots (
   id TEXT PRIMARY KEY, schedule_id TEXT NOT NULL, idx INTEGER NOT NULL, start_at TEXT NOT NULL,
@@ -105,6 +105,8 @@ class Store:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
+        if "fee_fen" not in {c["name"] for c in self.db.execute("PRAGMA table_info(schedules)")}:
+            self.db.execute("ALTER TABLE schedules ADD COLUMN fee_fen INTEGER")  # a file from before fees
         self._window_date: dt.date | None = None
         self._seed_patients()
 
@@ -210,13 +212,13 @@ class Store:
                                       data.release_at(day), data.PERIOD_START[period], caps, "seed")
 
     def _insert_schedule(self, db, sid, doctor_code, dept_code, day, period, release, start, caps,
-                         source, stopped=False) -> list[str]:
+                         source, stopped=False, fee=None) -> list[str]:
         times = data.slot_times(day, start, len(caps))
         cur = db.execute(
             "INSERT OR IGNORE INTO schedules (id, doctor_code, dept_code, date, period, release_at,"
-            " start_at, stopped, source) VALUES (?,?,?,?,?,?,?,?,?)",
+            " start_at, stopped, source, fee_fen) VALUES (?,?,?,?,?,?,?,?,?,?)",
             (sid, doctor_code, dept_code, day.isoformat(), period, release.isoformat(),
-             times[0][0].isoformat(), int(stopped), source))
+             times[0][0].isoformat(), int(stopped), source, fee))
         slot_ids = [data.slot_id(sid, i) for i in range(len(caps))]
         if cur.rowcount:
             db.executemany(
@@ -228,11 +230,14 @@ class Store:
     def add_schedule(self, doctor_code: str, day: dt.date, period: str, capacity: int,
                      release: dt.datetime | None = None, start: dt.time | None = None,
                      slot_count: int | None = None, dept_code: str | None = None,
-                     stopped: bool = False) -> tuple[str, list[str]]:
-        """Add an extra session (control API); capacity is spread over the slots."""
+                     stopped: bool = False, fee: int | None = None) -> tuple[str, list[str]]:
+        """Add an extra session (control API); capacity is spread over the slots; fee in fen (0 allowed,
+        None: the doctor's usual fee)."""
         doc = data.DOCTOR_BY_CODE.get(doctor_code)
         if doc is None or period not in data.PERIOD_START:
             raise ValueError("unknown doctor or period")
+        if fee is not None and (isinstance(fee, bool) or not isinstance(fee, int) or fee < 0):
+            raise ValueError("fee must be a whole number of fen, 0 or more")
         count = slot_count or max(1, min(data.PERIOD_SLOTS[period], capacity))
         caps = data.spread(capacity, count)
         release = release or data.release_at(day)
@@ -244,7 +249,7 @@ class Store:
             n = db.execute("SELECT COUNT(*) FROM schedules WHERE source='control'").fetchone()[0]
             sid = data.schedule_id(doc.code, day, period, extra=n + 1)
             return sid, self._insert_schedule(db, sid, doc.code, dept, day, period, release, start,
-                                              caps, "control", stopped)
+                                              caps, "control", stopped, fee)
         return self.write(insert)
 
     def schedules(self, dept: str = "", doctor: str = "", begin: str = "", end: str = "") -> list[dict]:

@@ -235,7 +235,7 @@ def test_reading_the_audit_log_is_itself_audited(client, alice, staff):
     first = client.get(f"/api/v1/staff/audit?patient_id={patient['id']}", headers=admin)
     assert first.status_code == 200 and first.get_json()["items"] == []  # the read never shows itself
     entry = client.get("/api/v1/staff/audit", headers=admin).get_json()["items"][0]
-    assert entry["action"] == "audit_read" and entry["patient_id"] == patient["id"]
+    assert entry["action"] == "audit_read"  # the patient asked about is in the detail, typed ids need not exist
     assert f"patient_id={patient['id']}" in entry["detail"] and entry["ip"]
 
 

@@ -382,3 +382,21 @@ def test_the_days_business_reconciles_with_the_simulators_bills(live, tmp_path):
         db.session.remove()
     planted = runner.invoke(args=["payments", "reconcile", "--date", today, "--dir", str(tmp_path)])
     assert planted.exit_code == 1 and "YQ-PLANTED" in planted.output
+
+
+def test_a_free_clinic_is_confirmed_at_once_without_a_payment(live):
+    token, patient = live.patient("free")
+    day = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=8, days=3)).date()
+    created = live.control("his", "schedules", {"department_code": "0101", "doctor_code": "D010101",
+                                                "date": day.isoformat(), "period": "pm", "capacity": 2, "fee": 0},
+                           expect=201)
+    listed = live.call("GET", f"/api/v1/schedules?department=0101&date_from={day}&date_to={day}", token,
+                       expect=200).json()["items"]
+    assert [s["fee"] for s in listed if s["id"] == created["schedule_id"]] == [0]
+    booked = live.call("POST", "/api/v1/appointments", token, expect=201, json={
+        "patient_id": patient["id"], "schedule_id": created["schedule_id"], "slot_id": created["slot_ids"][0]}).json()
+    assert booked["status"] == "confirmed" and booked["fee"] == 0 and booked["hold_expires_at"] is None
+    assert booked["payment"] is None
+    registrations = live.control("his", "registrations", method="GET")
+    [ours] = [r for r in registrations if r["schedule_id"] == created["schedule_id"]]
+    assert ours["fee"] == 0 and ours["status"] == "registered"

@@ -41,7 +41,8 @@ def test_mobile_numbers():
 
 
 def test_masks():
-    assert mask_id_number("11010519491231002X") == "110105********002X"
+    assert mask_id_number("11010519491231002X") == "110105************"
+    assert mask_id_number("E12345678") == "*********" and mask_id_number("123456789012345") == "123************"
     assert mask_phone("13912345678") == "139****5678"
     assert mask_name("张三丰") == "张*丰" and mask_name("李四") == "李*"
 

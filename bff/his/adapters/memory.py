@@ -19,7 +19,6 @@ from bff.his.adapters.memory_state import (
     AVG_MINUTES_PER_PATIENT,
     DEPARTMENTS,
     DOCTORS,
-    FEES,
     ID_CARD,
     PERIOD_START,
     SLOT_MINUTES,
@@ -74,8 +73,8 @@ class MemoryHis(BillsMixin, HisPort):
     def add_schedule(self, department_code: str, doctor_code: str, date: dt.date, period: str = "am",
                      capacity: int = 4, release_at: dt.datetime | str | None = None,
                      start_time: str | dt.time | None = None, slot_count: int | None = None,
-                     stopped: bool = False) -> tuple[str, list[str]]:
-        """Add a session; capacity is spread over slot_count 30-minute slots."""
+                     stopped: bool = False, fee: int | None = None) -> tuple[str, list[str]]:
+        """Add a session; capacity is spread over slot_count 30-minute slots; fee in fen (0 allowed)."""
         with self._lock:
             self._ensure_window()
             doctor = self._doctor(doctor_code)
@@ -87,7 +86,7 @@ class MemoryHis(BillsMixin, HisPort):
             sid = f"M{date:%Y%m%d}{doctor.code}{period[0].upper()}X{len(self._s.schedules) + 1}"
             sched = self._make(sid, doctor, department_code, date, period,
                                [base + (i < rest) for i in range(count)], start, release_at)
-            sched.stopped = stopped
+            sched.stopped, sched.fee = stopped, fee
             return sid, [s.id for s in sched.slots]
 
     def advance_queue(self, schedule_id: str, by: int = 1) -> None:
@@ -158,7 +157,7 @@ class MemoryHis(BillsMixin, HisPort):
                   else "open" if remaining else "full")
         dept = next((d.name for d in DEPARTMENTS if d.code == s.department_code), "")
         return port.Schedule(s.id, s.doctor.code, s.doctor.name, s.doctor.title, s.department_code,
-                             s.date, s.period, FEES[s.doctor.title], total, remaining, status,
+                             s.date, s.period, s.total_fee(), total, remaining, status,
                              s.release_at, dept)
 
     @_operation
@@ -204,7 +203,7 @@ class MemoryHis(BillsMixin, HisPort):
     @_operation
     def find_or_create_patient(self, info: port.PatientInfo) -> port.HisPatient:
         """Find by ID number or create (建档)."""
-        if not (info.name and info.id_number) or (info.id_type == "01" and not ID_CARD.match(info.id_number)):
+        if not (info.name and info.id_number) or (info.id_type == "01" and not ID_CARD.fullmatch(info.id_number)):
             raise HisRejected(port.PATIENT_INVALID, "患者姓名或证件号码不正确", "102")
         key = info.id_number.upper()
         known = self._s.patients.get(key)
@@ -271,7 +270,7 @@ class MemoryHis(BillsMixin, HisPort):
         sched = self._s.schedules[schedule_id]
         number = old.lock.lock_id if old else f"SD{len(self._s.locks) + 1:08d}"
         visit_no = str(sum(1 for lk in self._s.locks.values() if lk.lock.schedule_id == schedule_id) + 1)
-        lock = port.SlotLock(number, request_id, schedule_id, slot_id, FEES[sched.doctor.title], visit_no)
+        lock = port.SlotLock(number, request_id, schedule_id, slot_id, sched.total_fee(), visit_no)
         self._s.locks[request_id] = _Lock(lock, his_patient_id)
         return lock
 

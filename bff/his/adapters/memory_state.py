@@ -54,6 +54,11 @@ class _Schedule:
     stopped: bool = False
     next_queue_no: int = 1
     queue_advance: int = 0
+    fee: int | None = None  # fen; None: the doctor's usual fee
+
+    def total_fee(self) -> int:
+        """The session's fee in fen (0 allowed: a free clinic)."""
+        return FEES[self.doctor.title] if self.fee is None else self.fee
 
 
 @dataclass

@@ -61,11 +61,11 @@ const slots = {
 const patients = {
   items: [
     {
-      id: 11, name: '王建国', relation: 'self', id_type: '01', id_number_masked: '110101********1234',
+      id: 11, name: '王建国', relation: 'self', id_type: '01', id_number_masked: '110101************',
       phone_masked: '138****5678', gender: 'male', birthday: '1950-03-07', his_patient_id: 'H001', is_default: false,
     },
     {
-      id: 12, name: '李秀英', relation: 'spouse', id_type: '01', id_number_masked: '110101********2345',
+      id: 12, name: '李秀英', relation: 'spouse', id_type: '01', id_number_masked: '330106************',
       phone_masked: '139****1234', gender: 'female', birthday: '1952-06-01', his_patient_id: 'H002', is_default: true,
     },
   ],
@@ -162,7 +162,7 @@ function healthCard(overrides) {
     health_card_id: '5B3A7C9D1E2F40618293A4B5C6D79F21',
     qr_code_text: '5B3A7C9D1E2F40618293A4B5C6D79F21:1',
     status: 'active',
-    patient: { id: 11, name: '王建国', id_number_masked: '110101********1234', phone_masked: '138****5678', relation: 'self' },
+    patient: { id: 11, name: '王建国', id_number_masked: '110101************', phone_masked: '138****5678', relation: 'self' },
   }, overrides);
 }
 
