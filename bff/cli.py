@@ -48,7 +48,7 @@ def expire_holds():
 def recover_pending(older_than):
     """Settle bookings left pending while the HIS was unreachable."""
     from bff.appointments.service import recover_pending as recover
-    from bff.jobs import recovery_age
+    from bff.appointments.state import recovery_age
 
     age = dt.timedelta(seconds=older_than) if older_than is not None else recovery_age(current_app.config)
     click.echo(f"settled {recover(age)} pending bookings")

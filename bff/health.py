@@ -5,6 +5,7 @@ import logging
 from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
+from bff import outbox
 from bff.extensions import db
 from bff.his.port import HisError
 
@@ -35,8 +36,6 @@ def readyz():
 
 def _outbox_backlog() -> dict:
     """Work waiting in the outbox, for hospital IT (it does not make the BFF unready: retries catch up)."""
-    from bff import outbox
-
     pending, oldest = outbox.backlog()
     age = (dt.datetime.now(dt.UTC) - oldest).total_seconds() if oldest else 0.0
     return {"pending": pending, "oldest_seconds": round(age)}

@@ -22,6 +22,7 @@ from bff.health_cards import service as health_cards
 from bff.health_cards.service import payment_channel
 from bff.his import port
 from bff.his.port import HisRejected, HisUnavailable
+from bff.patients import service as patients
 from bff.payments import orders, refunds
 from health_card.codes import Scene
 
@@ -176,6 +177,7 @@ def _refund(appointment: Appointment, payment, reason: str, cancel: bool) -> Non
 
 
 def register() -> None:
-    """Make bookings payable."""
+    """Make bookings payable, and keep a patient with an upcoming booking on the list."""
     orders.register(AppointmentOrders())
+    patients.register_removal_guard(booking.has_upcoming)
 

@@ -24,7 +24,6 @@ from bff.extensions import db
 from bff.health_cards import service as health_cards
 from bff.his import port
 from bff.his.port import HisError, HisRejected, HisUnavailable
-from bff.jobs import recovery_age
 from bff.patients import service as patients
 from bff.payments import refunds
 from bff.payments import service as cashier
@@ -312,7 +311,7 @@ def _guard_cancellation(appointment: Appointment) -> str | None:
         return None
     key = f"cancel-guard:{appointment.id}:{secrets.token_hex(4)}"
     outbox.enqueue("finish_cancel", key, {"appointment_id": appointment.id},
-                   delay=recovery_age(current_app.config))
+                   delay=state.recovery_age(current_app.config))
     db.session.commit()
     return key
 

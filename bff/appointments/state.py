@@ -1,6 +1,7 @@
 """Guarded status changes: compare-and-set in the database, each one logged."""
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 
@@ -104,3 +105,13 @@ def release_place(slot_id: str) -> None:
     db.session.execute(counters.update().where(counters.c.slot_id == slot_id, counters.c.booked > 0)
                        .values(booked=counters.c.booked - 1))
     _known_full().pop(slot_id, None)
+
+
+def recovery_age(config) -> dt.timedelta:
+    """How old a pending booking must be before recovery may settle it.
+
+    Never less than the longest a booking request can still be talking to the HIS (four calls,
+    each up to the HIS timeout), so recovery never races a request that is still running.
+    """
+    floor = 4 * config["HIS_TIMEOUT_SECONDS"] + 30
+    return dt.timedelta(seconds=max(config["PENDING_RECOVERY_SECONDS"], floor))

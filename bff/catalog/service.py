@@ -10,10 +10,9 @@ from bff import clock
 from bff.errors import AppError
 from bff.his import resilience
 from bff.his.port import NOT_FOUND, HisRejected, Schedule, TimeSlot
+from bff.ids import HIS_ID_PATTERN
 
 DEFAULT_DAYS = 7
-# HIS ids are printable text; control characters could not even travel in the HIS's XML.
-HIS_ID_PATTERN = r"^[^\x00-\x1f\x7f]{1,64}$"
 _HIS_ID = re.compile(HIS_ID_PATTERN)
 
 

@@ -78,12 +78,21 @@ def add(user_id: int, data: dict) -> Patient:
     return patient
 
 
+# Domains above this one say what keeps a patient on the list (e.g. an upcoming appointment):
+# each guard takes a patient id and answers True to refuse the removal.
+_removal_guards: list = []
+
+
+def register_removal_guard(guard) -> None:
+    """Refuse removing a patient while guard(patient_id) is True (registered at app start)."""
+    if guard not in _removal_guards:
+        _removal_guards.append(guard)
+
+
 def delete(user_id: int, patient_id: int) -> None:
     """Remove a patient from the list; refused while they have upcoming appointments."""
-    from bff.appointments.service import has_upcoming
-
     patient = get_for(user_id, patient_id)
-    if has_upcoming(patient.id):
+    if any(guard(patient.id) for guard in _removal_guards):
         raise AppError("PATIENT_HAS_APPOINTMENTS")
     was_default = patient.is_default
     patient.active, patient.is_default = None, False
