@@ -13,7 +13,7 @@ import logging
 
 from flask import current_app
 
-from bff import clock, outbox
+from bff import clock, outbox, rows
 from bff.billing.models import SETTLEMENT_TRANSITIONS, SettlementOrder
 from bff.errors import AppError
 from bff.extensions import db
@@ -21,7 +21,7 @@ from bff.health_cards import service as health_cards
 from bff.his import port
 from bff.his.port import HisRejected, HisUnavailable
 from bff.patients import service as patients
-from bff.payments import orders, records, refunds
+from bff.payments import orders, refunds
 from bff.payments import service as cashier
 from health_card.codes import Scene
 
@@ -100,9 +100,7 @@ def present(order: SettlementOrder, payment=...) -> dict:
 
 def _move(order: SettlementOrder, to_status: str, **fields) -> None:
     """Change the order's status along the allowed transitions, compare-and-set (caller commits)."""
-    if to_status not in SETTLEMENT_TRANSITIONS.get(order.status, set()):
-        raise ValueError(f"settlement transition {order.status} → {to_status} is not allowed")
-    records.change(SettlementOrder, order, status=to_status, **fields)
+    rows.transition(order, to_status, SETTLEMENT_TRANSITIONS, **fields)
 
 
 class BillOrders(orders.OrderType):
