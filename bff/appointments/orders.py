@@ -54,6 +54,11 @@ class AppointmentOrders(orders.OrderType):
                               f"挂号费-{appointment.department_name}-{appointment.doctor_name}",
                               appointment.hold_expires_at)
 
+    def receipt(self, order_id: str) -> dict:
+        """The booking's status and visit number."""
+        appointment = db.session.get(Appointment, order_id)
+        return {"order_status": appointment.status, "receipt_no": appointment.visit_no}
+
     def fulfil(self, payment) -> None:
         """Register the paid booking in the HIS, taking the place again if its hold lapsed.
 

@@ -93,9 +93,7 @@ def present(order: SettlementOrder, payment=...) -> dict:
             "status": "expired" if expired else order.status, "bills": json.loads(order.bills),
             "receipt_no": order.receipt_no, "failure_reason": order.failure_reason,
             "expires_at": order.expires_at, "created_at": order.created_at, "settled_at": order.settled_at,
-            "payment": None if payment is None else {
-                "id": payment.id, "status": payment.status, "channel": payment.channel, "amount": payment.amount,
-                "paid_at": payment.paid_at, "refunded": payment.refunded}}
+            "payment": None if payment is None else cashier.present(payment)}
 
 
 def _move(order: SettlementOrder, to_status: str, **fields) -> None:
@@ -120,6 +118,11 @@ class BillOrders(orders.OrderType):
         titles = "、".join(b["title"] for b in json.loads(order.bills))
         return orders.Payable("bills", order.id, order.user_id, order.amount, f"门诊缴费-{titles}"[:60],
                               order.expires_at)
+
+    def receipt(self, order_id: str) -> dict:
+        """The settlement's status and the HIS's receipt number."""
+        order = db.session.get(SettlementOrder, order_id)
+        return {"order_status": order.status, "receipt_no": order.receipt_no}
 
     def fulfil(self, payment) -> None:
         """Settle the bills in the HIS; refund when it refuses, or when the order cannot take this payment."""

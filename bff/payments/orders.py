@@ -32,6 +32,10 @@ class OrderType(abc.ABC):
         """What is owed now; AppError when it is not payable, 404 when not the user's (None: a kiosk)."""
 
     @abc.abstractmethod
+    def receipt(self, order_id: str) -> dict:
+        """The order's `order_status` and `receipt_no` (what a kiosk prints once it is paid)."""
+
+    @abc.abstractmethod
     def fulfil(self, payment) -> None:
         """The money has arrived: do what was paid for (runs from the outbox, idempotent).
 

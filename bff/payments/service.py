@@ -23,6 +23,7 @@ from bff.errors import AppError
 from bff.extensions import db
 from bff.payments import orders, records, refunds
 from bff.payments.models import Payment, new_trade_no
+from bff.payments.records import gateways
 from payments.interface import (
     PaymentError,
     PaymentOutcomeUnknown,
@@ -74,6 +75,33 @@ def refreshed(payment: Payment) -> Payment:
         db.session.rollback()
         log.info("payment %s: query on poll failed (%s)", payment.out_trade_no, type(error).__name__)
     return payment
+
+
+def present(payment: Payment) -> dict:
+    """A payment as the API shows it: each answer's schema keeps the fields it documents."""
+    return {
+        "id": payment.id, "out_trade_no": payment.out_trade_no, "order_type": payment.order_type,
+        "order_id": payment.order_id, "amount": payment.amount, "channel": payment.channel,
+        "status": payment.status, "paid_at": payment.paid_at, "expires_at": payment.expires_at,
+        "pay_params": json.loads(payment.pay_params) if payment.pay_params and payment.status == "pending" else None,
+        "refunded": payment.refunded,
+        "refunds": [{"id": r.id, "out_refund_no": r.out_refund_no, "amount": r.amount, "reason": r.reason,
+                     "status": r.status, "created_at": r.created_at, "succeeded_at": r.succeeded_at}
+                    for r in payment.refunds],
+    }
+
+
+def get_for_kiosk(kiosk_id: str, payment_id: int) -> Payment:
+    """A payment the kiosk made; any other is a 404 like a missing one."""
+    payment = db.session.get(Payment, payment_id)
+    if payment is None or payment.kiosk_id != kiosk_id:
+        raise AppError("PAYMENT_NOT_FOUND")
+    return payment
+
+
+def receipt(payment: Payment) -> dict:
+    """Where the paid order stands and its receipt number, as a kiosk prints it."""
+    return orders.of(payment.order_type).receipt(payment.order_id)
 
 
 def live_payment(order_type: str, order_id: str) -> Payment | None:
@@ -130,7 +158,7 @@ def create(user_id: int, order_type: str, order_id: str, channel: str, client_ip
 def gateway_for(channel: str, method: str):
     """The gateway taking this channel's in-app or face payments; a clear error where there is none."""
     try:
-        return records.gateways().for_app(channel) if method == "app" else records.gateways().for_face(channel)
+        return gateways().for_app(channel) if method == "app" else gateways().for_face(channel)
     except GatewayNotConfigured:
         raise AppError("PAYMENT_CHANNEL_UNAVAILABLE") from None
 
@@ -184,7 +212,7 @@ def new_payment(payable: orders.Payable, channel: str, method: str, gateway_name
 
 def trade_request(payment: Payment, client_ip: str) -> PaymentRequest:
     return PaymentRequest(out_trade_no=payment.out_trade_no, amount=payment.amount, description=payment.description,
-                          notify_url=records.gateways().notify_url(payment.gateway), client_ip=client_ip,
+                          notify_url=gateways().notify_url(payment.gateway), client_ip=client_ip,
                           payer_id=payment.payer_id, expires_at=payment.expires_at)
 
 
@@ -242,7 +270,7 @@ def close_trade(payment: Payment) -> None:
     """
     if payment.status != "pending":
         return
-    gateway = records.gateways().by_name(payment.gateway)
+    gateway = gateways().by_name(payment.gateway)
     try:
         if payment.method == "face":
             gateway.reverse(payment.out_trade_no)
@@ -281,7 +309,7 @@ def unseen_horizon(payment: Payment) -> dt.timedelta:
 
 def query_and_record(payment: Payment) -> TradeStatus | None:
     """Ask the gateway where the trade stands and record what it says; commits."""
-    gateway = records.gateways().by_name(payment.gateway)
+    gateway = gateways().by_name(payment.gateway)
     try:
         trade = gateway.query(payment.out_trade_no)
     except TradeNotFound:
