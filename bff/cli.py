@@ -7,6 +7,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from bff.his import current as current_his
 from bff.his.port import HisError
 
 his_cli = AppGroup("his", help="Check the connection to the hospital's HIS.")
@@ -21,7 +22,7 @@ staff_cli = AppGroup("staff", help="Hospital staff accounts.")
 @his_cli.command("check")
 def his_check():
     """Ping the HIS and read its catalog; exit 1 if anything fails."""
-    his = current_app.extensions["his"]
+    his = current_his()
     try:
         his.ping()
         departments = his.list_departments()

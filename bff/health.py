@@ -2,11 +2,12 @@
 import datetime as dt
 import logging
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, jsonify
 from sqlalchemy import text
 
 from bff import outbox
 from bff.extensions import db
+from bff.his import current as current_his
 from bff.his.port import HisError
 
 log = logging.getLogger("bff.health")
@@ -26,7 +27,7 @@ def readyz():
     checks = {"database": _check_database(), "his": _check_his()}
     ready = all(value == "ok" for value in checks.values())
     body = {"status": "ok" if ready else "unavailable", "checks": checks}
-    breaker = getattr(current_app.extensions["his"], "state", None)
+    breaker = getattr(current_his(), "state", None)
     if breaker:
         body["his_circuit"] = breaker
     if checks["database"] == "ok":
@@ -52,7 +53,7 @@ def _check_database() -> str:
 
 def _check_his() -> str:
     try:
-        current_app.extensions["his"].ping()
+        current_his().ping()
         return "ok"
     except HisError as error:
         return f"error: {error}"[:200]

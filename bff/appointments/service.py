@@ -22,6 +22,7 @@ from bff.catalog import service as catalog
 from bff.errors import AppError
 from bff.extensions import db
 from bff.health_cards import service as health_cards
+from bff.his import current as current_his
 from bff.his import port
 from bff.his.port import HisError, HisRejected, HisUnavailable
 from bff.patients import service as patients
@@ -46,8 +47,7 @@ _REJECTIONS = {
 }
 
 
-def _his():
-    return current_app.extensions["his"]
+_his = current_his  # the HIS in use
 
 
 def _rejection(error: HisRejected) -> AppError:

@@ -18,6 +18,7 @@ from bff.billing.models import SETTLEMENT_TRANSITIONS, SettlementOrder
 from bff.errors import AppError
 from bff.extensions import db
 from bff.health_cards import service as health_cards
+from bff.his import current as current_his
 from bff.his import port
 from bff.his.port import HisRejected, HisUnavailable
 from bff.patients import service as patients
@@ -34,15 +35,11 @@ _REFUSED = {
 }
 
 
-def _his():
-    return current_app.extensions["his"]
-
-
 def pending_bills(user_id: int, patient_id: int) -> list[port.Bill]:
     """The patient's unpaid fees, straight from the HIS."""
     patient = patients.get_for(user_id, patient_id)
     try:
-        return _his().list_pending_bills(patient.his_patient_id)
+        return current_his().list_pending_bills(patient.his_patient_id)
     except HisRejected as error:
         if error.code == port.PATIENT_INVALID:
             return []  # no record in the HIS yet: nothing owed
@@ -138,7 +135,7 @@ class BillOrders(orders.OrderType):
             _move(order, "paid", trade_no=payment.out_trade_no)
             db.session.commit()
         try:
-            settlement = _his().settle_bills(order.request_id, order.his_patient_id,
+            settlement = current_his().settle_bills(order.request_id, order.his_patient_id,
                                              [b["id"] for b in json.loads(order.bills)], payment.out_trade_no,
                                              payment.amount)
         except HisRejected as error:
@@ -149,7 +146,7 @@ class BillOrders(orders.OrderType):
             db.session.commit()
             return
         except HisUnavailable:
-            settlement = _his().query_settlement(order.request_id)  # did it commit before the reply was lost?
+            settlement = current_his().query_settlement(order.request_id)  # did it commit before the reply was lost?
             if settlement is None:
                 raise
         _move(order, "settled", receipt_no=settlement.receipt_no, his_settlement_id=settlement.settlement_id,

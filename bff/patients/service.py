@@ -8,6 +8,7 @@ from bff import clock
 from bff.crypto import DataCipher, mask_id_number, mask_phone
 from bff.errors import AppError
 from bff.extensions import db
+from bff.his import current as current_his
 from bff.his.port import PatientInfo
 from bff.patients.identity import parse_resident_id
 from bff.patients.models import Patient
@@ -17,8 +18,7 @@ def _cipher() -> DataCipher:
     return current_app.extensions["data_cipher"]
 
 
-def _his():
-    return current_app.extensions["his"]
+_his = current_his  # the HIS in use
 
 
 def present(patient: Patient) -> dict:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import selectinload
 
 from bff import clock
 from bff.extensions import db
+from bff.his import current as current_his
 from bff.his.port import HOSPITAL_TZ
 from bff.payments import orders
 from bff.payments.models import LedgerEntry, Payment
@@ -45,7 +46,7 @@ def ledger_of(date: dt.date) -> list[LedgerMovement]:
 
 def his_records_of(date: dt.date) -> list[HisRecord]:
     """What the HIS says it took and gave back that day."""
-    his = current_app.extensions["his"]
+    his = current_his()
     return [HisRecord(r.trade_no, r.amount, r.kind, r.record_id, r.at) for r in his.list_payment_records(date)]
 
 
