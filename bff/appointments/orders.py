@@ -23,7 +23,8 @@ from bff.his import current as current_his
 from bff.his import port
 from bff.his.port import HisRejected, HisUnavailable
 from bff.patients import service as patients
-from bff.payments import orders, refunds
+from bff.payments import orders
+from bff.payments import service as cashier
 from health_card.codes import Scene
 
 log = logging.getLogger("bff.appointments")
@@ -174,7 +175,7 @@ def _refund(appointment: Appointment, payment, reason: str, cancel: bool) -> Non
     """Give the fee back; the booking is cancelled with it when it still held the place."""
     if cancel and appointment.status in ("paid", "awaiting_payment"):
         state.move(appointment, "cancelled", reason)
-    refunds.request_refund(payment, payment.amount, reason)
+    cashier.refund(payment, payment.amount, reason)
     db.session.commit()
 
 

@@ -26,7 +26,6 @@ from bff.his import current as current_his
 from bff.his import port
 from bff.his.port import HisError, HisRejected, HisUnavailable
 from bff.patients import service as patients
-from bff.payments import refunds
 from bff.payments import service as cashier
 from health_card.codes import CardChannel, Scene
 from payments.interface import PaymentError
@@ -78,6 +77,13 @@ def has_upcoming(patient_id: int) -> bool:
         Appointment.patient_id == patient_id, Appointment.status.in_(UPCOMING),
         Appointment.slot_end >= clock.now()).limit(1)
     return db.session.execute(query).first() is not None
+
+
+def on_visit_day(his_patient_id: str, statuses: tuple[str, ...]) -> list[Appointment]:
+    """The HIS patient's bookings for today in the given statuses, by slot time (what a scan shows staff)."""
+    return list(db.session.execute(db.select(Appointment).where(
+        Appointment.his_patient_id == his_patient_id, Appointment.visit_date == clock.today(),
+        Appointment.status.in_(statuses)).order_by(Appointment.slot_start)).scalars())
 
 
 def check_bookable(user_id: int, patient_id: int, schedule_id: str, slot_id: str):
@@ -324,7 +330,7 @@ def _record_cancellation(appointment: Appointment, payment, reason: str, guard: 
         db.session.rollback()
         return False
     if payment is not None and payment.status in ("paid", "refunding"):
-        refunds.request_refund(payment, payment.amount, "患者取消预约退款")
+        cashier.refund(payment, payment.amount, "患者取消预约退款")
     if guard:
         outbox.discard(guard)
     db.session.commit()

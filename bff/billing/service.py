@@ -22,7 +22,7 @@ from bff.his import current as current_his
 from bff.his import port
 from bff.his.port import HisRejected, HisUnavailable
 from bff.patients import service as patients
-from bff.payments import orders, refunds
+from bff.payments import orders
 from bff.payments import service as cashier
 from health_card.codes import Scene
 
@@ -126,7 +126,7 @@ class BillOrders(orders.OrderType):
         order = db.session.get(SettlementOrder, payment.order_id)
         if order.trade_no not in (None, payment.out_trade_no) or order.status in ("refunded", "cancelled"):
             # paid by another payment, or given up: this money has nothing to pay for
-            refunds.request_refund(payment, payment.amount, "该缴费单已处理，本次支付已自动退款")
+            cashier.refund(payment, payment.amount, "该缴费单已处理，本次支付已自动退款")
             db.session.commit()
             return
         if order.status == "settled":
@@ -142,7 +142,7 @@ class BillOrders(orders.OrderType):
             reason = _REFUSED.get(error.code, "医院未能完成缴费，本次支付已自动退款")
             log.warning("settlement %s refused by the HIS (%s): refunding", order.id, error.code)
             _move(order, "cancelled", failure_reason=reason[:80])
-            refunds.request_refund(payment, payment.amount, reason)
+            cashier.refund(payment, payment.amount, reason)
             db.session.commit()
             return
         except HisUnavailable:

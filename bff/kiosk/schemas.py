@@ -1,7 +1,7 @@
 """Kiosk schemas."""
 from marshmallow import Schema, fields, validate
 
-from bff.payments.schemas import ORDER_TYPES
+from bff.payments.orders import ORDER_TYPES
 
 
 class AuthInfoIn(Schema):

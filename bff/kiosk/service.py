@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from bff import clock, outbox
+from bff import clock, outbox, rows
 from bff.errors import AppError
 from bff.extensions import db
 from bff.payments import records
@@ -55,7 +55,7 @@ def _end_declined(payment: Payment, code: str) -> None:
     try:
         records.move(payment, "failed", failure_code=code)
         db.session.commit()
-    except records.StatusChanged:  # settled at this moment by the stuck-payment job: it saw the same
+    except rows.StatusChanged:  # settled at this moment by the stuck-payment job: it saw the same
         db.session.rollback()
         db.session.refresh(payment)
 
@@ -68,7 +68,7 @@ def _reverse_later(payment: Payment) -> bool:
     """
     try:
         records.change(Payment, payment, failure_code=cashier.REVERSING, live=None)
-    except records.StatusChanged:  # the stuck-payment job (or a notification) recorded it at this very moment
+    except rows.StatusChanged:  # the stuck-payment job (or a notification) recorded it at this very moment
         db.session.rollback()
         db.session.refresh(payment)
         log.error("face payment %s: reverse not confirmed while it was recorded %s: needs a person",
@@ -88,7 +88,7 @@ def reverse_face_trade(payload: dict) -> None:
     if payment.status != "pending" or payment.failure_code != cashier.REVERSING:
         return
     try:
-        records.gateways().by_name(payment.gateway).reverse(payment.out_trade_no)
+        cashier.gateways().by_name(payment.gateway).reverse(payment.out_trade_no)
     except TradeNotFound:  # the charge never reached the gateway: nothing to reverse, once it cannot turn up
         if payment.created_at >= clock.now() - cashier.unseen_horizon(payment):
             raise
@@ -99,7 +99,7 @@ def reverse_face_trade(payload: dict) -> None:
 def _ask_after_unknown(payment: Payment, error: PaymentError) -> TradeStatus:
     """A face-pay answer was lost: query once; still unknown stays pending for the stuck-payment job."""
     try:
-        trade = records.gateways().by_name(payment.gateway).query(payment.out_trade_no)
+        trade = cashier.gateways().by_name(payment.gateway).query(payment.out_trade_no)
     except PaymentError:
         trade = None
     if trade is not None and trade.state == TradeState.PAID:

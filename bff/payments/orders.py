@@ -51,6 +51,8 @@ class OrderType(abc.ABC):
         """True when what the payment paid for was done in the HIS (and not undone since)."""
 
 
+# The order types the app registers at start (appointment.orders, billing.service); a test holds them equal.
+ORDER_TYPES = ("appointment", "bills")
 _types: dict[str, OrderType] = {}
 
 

@@ -1,7 +1,7 @@
 """Payment schemas: starting a payment, its status and refunds."""
 from marshmallow import Schema, fields, validate
 
-ORDER_TYPES = ("appointment", "bills")
+from bff.payments.orders import ORDER_TYPES
 
 
 class PaymentIn(Schema):

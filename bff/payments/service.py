@@ -18,7 +18,7 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from bff import clock, outbox
-from bff.auth.models import User
+from bff.auth import service as auth
 from bff.errors import AppError
 from bff.extensions import db
 from bff.payments import orders, records, refunds
@@ -99,6 +99,11 @@ def get_for_kiosk(kiosk_id: str, payment_id: int) -> Payment:
     return payment
 
 
+def refund(payment: Payment, amount: int, reason: str):
+    """Give money back, all of a payment or part: recorded now, sent from the outbox (caller commits)."""
+    return refunds.request_refund(payment, amount, reason)
+
+
 def receipt(payment: Payment) -> dict:
     """Where the paid order stands and its receipt number, as a kiosk prints it."""
     return orders.of(payment.order_type).receipt(payment.order_id)
@@ -129,7 +134,7 @@ def create(user_id: int, order_type: str, order_id: str, channel: str, client_ip
     wanted = payable(order_type, order_id, user_id)
     gateway = gateway_for(channel, "app")
     if channel == "wechat":
-        payer_id = db.session.get(User, user_id).openid  # JSAPI pays as the logged-in WeChat user
+        payer_id = auth.openid_of(user_id)  # JSAPI pays as the logged-in WeChat user
     elif not payer_id:
         raise AppError("PAYER_REQUIRED", details={"fields": {"payer_id": ["必填"]}})
     current = settle_current(wanted, channel)  # only once this request is sure to go ahead
