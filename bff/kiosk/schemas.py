@@ -2,6 +2,7 @@
 from marshmallow import Schema, fields, validate
 
 from bff.payments.orders import ORDER_TYPES
+from payments.registry import CHANNELS
 
 
 class AuthInfoIn(Schema):
@@ -17,7 +18,7 @@ class AuthInfoOut(Schema):
 
 
 class FacePayIn(Schema):
-    channel = fields.String(required=True, validate=validate.OneOf(("wechat", "alipay"), error="支付方式无效"))
+    channel = fields.String(required=True, validate=validate.OneOf(CHANNELS, error="支付方式无效"))
     auth_code = fields.String(required=True, validate=validate.Length(1, 128))
     order_type = fields.String(required=True, validate=validate.OneOf(ORDER_TYPES, error="订单类型无效"))
     order_id = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_-]{1,32}$", error="订单编号无效"))

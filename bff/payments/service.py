@@ -41,8 +41,6 @@ log = logging.getLogger("bff.payments")
 REVERSING = "REVERSING"
 REVERSED = "REVERSED"  # … and once it is: a late 'paid' is the money the reverse gave back
 
-CHANNELS = ("wechat", "alipay")
-
 
 def get_for(user_id: int, payment_id: int) -> Payment:
     """One of the user's payments; anyone else's is a 404 like a missing one."""
