@@ -37,7 +37,7 @@ def pay_by_face(kiosk_id: str, channel: str, auth_code: str, order_type: str, or
     try:
         trade = gateway.pay_by_face(FacePayRequest(cashier.trade_request(payment, client_ip), auth_code, kiosk_id))
     except PaymentDeclined as error:
-        _end_declined(payment, error.code)
+        cashier.end_unpaid(payment, "failed", failure_code=error.code)
         raise AppError(error.code if error.code in _DECLINES else "PAYMENT_DECLINED") from error
     except ReversalUnconfirmed as error:
         if not _reverse_later(payment):  # recorded paid at this very moment: the kiosk must ask, not say no
@@ -49,15 +49,6 @@ def pay_by_face(kiosk_id: str, channel: str, auth_code: str, order_type: str, or
     db.session.commit()
     outbox.kick()
     return payment
-
-
-def _end_declined(payment: Payment, code: str) -> None:
-    try:
-        records.move(payment, "failed", failure_code=code)
-        db.session.commit()
-    except rows.StatusChanged:  # settled at this moment by the stuck-payment job: it saw the same
-        db.session.rollback()
-        db.session.refresh(payment)
 
 
 def _reverse_later(payment: Payment) -> bool:

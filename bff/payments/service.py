@@ -146,7 +146,7 @@ def create(user_id: int, order_type: str, order_id: str, channel: str, client_ip
         log.warning("payment %s: create outcome unknown (%s)", payment.out_trade_no, error.code)
         raise AppError("PAYMENT_UNAVAILABLE", headers={"Retry-After": "5"}) from error
     except PaymentError as error:
-        _end_unpaid(payment, "failed", failure_code=(error.gateway_code or error.code)[:32])
+        end_unpaid(payment, "failed", failure_code=(error.gateway_code or error.code)[:32])
         raise AppError("PAYMENT_REJECTED", details={"reason": error.code}) from error
     try:  # compare-and-set: a close that slipped in meanwhile (expiry, another channel) wins
         records.change(Payment, payment, pay_params=json.dumps(dict(prepay.pay_params), ensure_ascii=False))
@@ -282,17 +282,17 @@ def close_trade(payment: Payment) -> None:
     except TradeNotFound:
         unpayable = payment.method == "app" and not payment.pay_params  # the payer never got what pays it
         if unpayable or payment.created_at < clock.now() - unseen_horizon(payment):
-            _end_unpaid(payment, "closed")
+            end_unpaid(payment, "closed")
         else:
             raise PaymentOutcomeUnknown("the trade is not visible at the gateway yet", "NOT_VISIBLE") from None
         return
     except TradeAlreadyPaid:
         query_and_record(payment)
         return
-    _end_unpaid(payment, "closed", **({"failure_code": REVERSED} if payment.method == "face" else {}))
+    end_unpaid(payment, "closed", **({"failure_code": REVERSED} if payment.method == "face" else {}))
 
 
-def _end_unpaid(payment: Payment, to_status: str, **fields) -> None:
+def end_unpaid(payment: Payment, to_status: str, **fields) -> None:
     """Mark a pending payment closed or failed and commit; one paid at this moment stays paid."""
     try:
         records.move(payment, to_status, **fields)
@@ -317,12 +317,12 @@ def query_and_record(payment: Payment) -> TradeStatus | None:
         trade = gateway.query(payment.out_trade_no)
     except TradeNotFound:
         if payment.status == "pending" and payment.created_at < clock.now() - unseen_horizon(payment):
-            _end_unpaid(payment, "closed")  # the create (or the face charge) never reached the gateway
+            end_unpaid(payment, "closed")  # the create (or the face charge) never reached the gateway
         return None
     if trade.state in (TradeState.PAID, TradeState.REFUNDED) and trade.transaction_id:
         record_paid(payment, trade)
     elif trade.state in (TradeState.CLOSED, TradeState.FAILED) and payment.status == "pending":
-        _end_unpaid(payment, "closed" if trade.state == TradeState.CLOSED else "failed")
+        end_unpaid(payment, "closed" if trade.state == TradeState.CLOSED else "failed")
     db.session.commit()
     outbox.kick()
     return trade
