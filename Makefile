@@ -35,6 +35,7 @@ test-miniprogram: $(NPM_STAMP)
 
 lint: setup
 	$(PY) -m ruff check .
+	.venv/bin/lint-imports  # the dependency rule of docs/ARCHITECTURE.md ([tool.importlinter] in pyproject.toml)
 	cd miniprogram && npm run lint
 
 bench: $(VENV_STAMP)  ## needs wrk (bench installs it with apt-get when missing)

@@ -1,6 +1,9 @@
 """The one place adapters are chosen by configuration: the HIS, WeChat login, gateways, health card, SMS."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from bff.auth.wechat import WxLogin
 from bff.his.port import HisPort
 from bff.his.resilience import ResilientHis
@@ -87,8 +90,25 @@ def _dummies() -> list[PaymentGateway]:
     return [DummyGateway("wechat_dummy"), DummyGateway("alipay_dummy")]
 
 
-_GATEWAYS = {"wechatpay_v3": ("wechat", _wechatpay_v3), "wechatpay_v2": ("wechat", _wechatpay_v2),
-             "alipay": ("alipay", _alipay)}
+@dataclass(frozen=True)
+class GatewaySetup:
+    """One gateway a hospital may name in PAYMENT_GATEWAYS: its channel, the settings it reads, its factory."""
+
+    name: str
+    channel: str  # one of payments.registry.CHANNELS
+    settings: tuple[str, ...]
+    build: Callable[[dict], PaymentGateway]
+
+
+_WXPAY = ("WXPAY_MCHID", "WXPAY_APPID")
+GATEWAYS = {setup.name: setup for setup in (
+    GatewaySetup("wechatpay_v3", "wechat", (*_WXPAY, "WXPAY_PRIVATE_KEY_FILE", "WXPAY_MERCHANT_SERIAL",
+                 "WXPAY_APIV3_KEY", "WXPAY_PUBLIC_KEY_FILE", "WXPAY_PUBLIC_KEY_ID", "WXPAY_API_BASE"), _wechatpay_v3),
+    GatewaySetup("wechatpay_v2", "wechat", (*_WXPAY, "WXPAY_V2_API_KEY", "WXPAY_V2_CERT_FILE", "WXPAY_V2_KEY_FILE",
+                 "WXPAY_V2_API_BASE", "WXPAY_V2_CA_FILE", "WXPAY_FACE_API_BASE"), _wechatpay_v2),
+    GatewaySetup("alipay", "alipay", ("ALIPAY_APP_ID", "ALIPAY_SELLER_ID", "ALIPAY_APP_PRIVATE_KEY_FILE",
+                 "ALIPAY_PUBLIC_KEY_FILE", "ALIPAY_SERVER_URL", "ALIPAY_SIGNER"), _alipay),
+)}
 
 
 def build_gateways(config: dict) -> Gateways:
@@ -100,11 +120,11 @@ def build_gateways(config: dict) -> Gateways:
         app = {"wechat": "wechat_dummy", "alipay": "alipay_dummy"}
         face = dict(app)  # its own: a hospital may take one without the other
     else:
-        unknown = sorted(set(names) - set(_GATEWAYS))
+        unknown = sorted(set(names) - set(GATEWAYS))
         if unknown:
-            raise RuntimeError(f"unknown PAYMENT_GATEWAYS {unknown} (known: {', '.join(_GATEWAYS)}, or dummy)")
-        built = {name: _GATEWAYS[name][1](config) for name in names}
-        channel_of = {name: _GATEWAYS[name][0] for name in names}
+            raise RuntimeError(f"unknown PAYMENT_GATEWAYS {unknown} (known: {', '.join(GATEWAYS)}, or dummy)")
+        built = {name: GATEWAYS[name].build(config) for name in names}
+        channel_of = {name: GATEWAYS[name].channel for name in names}
         app = {c: n for c, n in (("wechat", config["PAY_WECHAT_APP_GATEWAY"]), ("alipay", "alipay")) if n in built}
         face = {c: n for c, n in (("wechat", config["PAY_WECHAT_FACE_GATEWAY"]), ("alipay", "alipay")) if n in built}
     if config["PAYMENT_MODE"] == "online" and "wechat" not in app:

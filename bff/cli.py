@@ -7,6 +7,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from bff.his import current as current_his
 from bff.his import features
 from bff.his.port import FEATURES, HisError
 
@@ -22,7 +23,7 @@ staff_cli = AppGroup("staff", help="Hospital staff accounts.")
 @his_cli.command("check")
 def his_check():
     """Ping the HIS and read its catalog; exit 1 if anything fails."""
-    his = current_app.extensions["his"]
+    his = current_his()
     try:
         his.ping()
         departments = his.list_departments()
@@ -52,7 +53,7 @@ def expire_holds():
 def recover_pending(older_than):
     """Settle bookings left pending while the HIS was unreachable."""
     from bff.appointments.service import recover_pending as recover
-    from bff.jobs import recovery_age
+    from bff.appointments.state import recovery_age
 
     age = dt.timedelta(seconds=older_than) if older_than is not None else recovery_age(current_app.config)
     click.echo(f"settled {recover(age)} pending bookings")

@@ -2,10 +2,12 @@
 import datetime as dt
 import logging
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, jsonify
 from sqlalchemy import text
 
+from bff import outbox
 from bff.extensions import db
+from bff.his import current as current_his
 from bff.his import features
 from bff.his.port import HisError
 
@@ -26,7 +28,7 @@ def readyz():
     checks = {"database": _check_database(), "his": _check_his()}
     ready = all(value == "ok" for value in checks.values())
     body = {"status": "ok" if ready else "unavailable", "checks": checks}
-    breaker = getattr(current_app.extensions["his"], "state", None)
+    breaker = getattr(current_his(), "state", None)
     if breaker:
         body["his_circuit"] = breaker
     if checks["database"] == "ok":
@@ -39,8 +41,6 @@ def readyz():
 
 def _outbox_backlog() -> dict:
     """Work waiting in the outbox, for hospital IT (it does not make the BFF unready: retries catch up)."""
-    from bff import outbox
-
     pending, oldest = outbox.backlog()
     age = (dt.datetime.now(dt.UTC) - oldest).total_seconds() if oldest else 0.0
     return {"pending": pending, "oldest_seconds": round(age)}
@@ -57,7 +57,7 @@ def _check_database() -> str:
 
 def _check_his() -> str:
     try:
-        current_app.extensions["his"].ping()
+        current_his().ping()
         return "ok"
     except HisError as error:
         return f"error: {error}"[:200]

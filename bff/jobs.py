@@ -6,6 +6,13 @@ import logging
 import threading
 import time
 
+from bff import idempotency, outbox
+from bff.appointments.service import expire_holds, recover_pending
+from bff.appointments.state import recovery_age
+from bff.extensions import db
+from bff.payments import reconcile as reconciliation
+from bff.payments.service import settle_stuck
+
 log = logging.getLogger("bff.jobs")
 
 OUTBOX_POLL_SECONDS = 2.0
@@ -47,8 +54,6 @@ def on_his_recovery(app):
 
 def run_after_his_recovery(app) -> None:
     """At once, not at the next tick: release the holds the outage left and settle what waited for the HIS."""
-    from bff import outbox
-
     run_job(app, "outbox_due_now", outbox.make_all_due)
     run_outbox(app)
     jobs = periodic_jobs(app)
@@ -56,23 +61,8 @@ def run_after_his_recovery(app) -> None:
         run_job(app, name, jobs[name])
 
 
-def recovery_age(config) -> dt.timedelta:
-    """How old a pending booking must be before recovery may settle it.
-
-    Never less than the longest a booking request can still be talking to the HIS (four calls,
-    each up to the HIS timeout), so recovery never races a request that is still running.
-    """
-    floor = 4 * config["HIS_TIMEOUT_SECONDS"] + 30
-    return dt.timedelta(seconds=max(config["PENDING_RECOVERY_SECONDS"], floor))
-
-
 def periodic_jobs(app) -> dict:
     """The periodic jobs by name: what the in-process thread and Celery beat both run."""
-    from bff import idempotency
-    from bff.appointments.service import expire_holds, recover_pending
-    from bff.payments import reconcile as reconciliation
-    from bff.payments.service import settle_stuck
-
     return {
         "recover_pending": lambda: recover_pending(recovery_age(app.config)),
         "expire_holds": expire_holds,
@@ -97,8 +87,6 @@ def _at_most_hourly(app, name: str, job):
 
 def run_job(app, name: str, job) -> None:
     """One job in the app context; a failure is logged, never fatal."""
-    from bff.extensions import db
-
     with app.app_context():
         try:
             job()
@@ -117,6 +105,4 @@ def run_periodic(app) -> None:
 
 def run_outbox(app) -> None:
     """Run what the outbox has due."""
-    from bff import outbox
-
     run_job(app, "outbox", outbox.run_due)

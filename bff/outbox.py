@@ -23,6 +23,8 @@ from tenacity import wait_exponential_jitter
 from bff import rows
 from bff.db_types import AwareDateTime
 from bff.extensions import db
+from bff.his.port import HisError
+from payments.interface import PaymentError
 
 log = logging.getLogger("bff.outbox")
 
@@ -174,9 +176,6 @@ def _reschedule(message_id: int, lease: dt.datetime, error: Exception) -> None:
 
 def _expected_errors() -> tuple[type[Exception], ...]:
     """Failures of the systems we wait for (HIS, gateways): retried quietly, without a traceback."""
-    from bff.his.port import HisError
-    from payments.interface import PaymentError
-
     return (HisError, PaymentError)
 
 

@@ -14,6 +14,8 @@ from payments.interface import FacePayGateway, PaymentGateway
 
 # Where each channel's notifications come in, below the BFF's public base URL.
 NOTIFY_PATHS = {"wechat": "/notify/wechatpay", "alipay": "/notify/alipay"}
+# The channels a payer can choose: one per notification path (each gateway serves one of them).
+CHANNELS = tuple(NOTIFY_PATHS)
 
 
 class GatewayNotConfigured(LookupError):

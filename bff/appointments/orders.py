@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 
-from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from bff import clock, outbox
@@ -20,18 +19,17 @@ from bff.errors import AppError
 from bff.extensions import db
 from bff.health_cards import service as health_cards
 from bff.health_cards.service import payment_channel
+from bff.his import current as current_his
 from bff.his import port
 from bff.his.port import HisRejected, HisUnavailable
-from bff.payments import orders, refunds
+from bff.patients import service as patients
+from bff.payments import orders
+from bff.payments import service as cashier
 from health_card.codes import Scene
 
 log = logging.getLogger("bff.appointments")
 
 NOT_CONFIRMED_REASON = "医院未能确认挂号，已自动退款"
-
-
-def _his():
-    return current_app.extensions["his"]
 
 
 class AppointmentOrders(orders.OrderType):
@@ -52,6 +50,11 @@ class AppointmentOrders(orders.OrderType):
         return orders.Payable("appointment", appointment.id, appointment.user_id, appointment.fee,
                               f"挂号费-{appointment.department_name}-{appointment.doctor_name}",
                               appointment.hold_expires_at)
+
+    def receipt(self, order_id: str) -> dict:
+        """The booking's status and visit number."""
+        appointment = db.session.get(Appointment, order_id)
+        return {"order_status": appointment.status, "receipt_no": appointment.visit_no}
 
     def fulfil(self, payment) -> None:
         """Register the paid booking in the HIS, taking the place again if its hold lapsed.
@@ -93,7 +96,7 @@ class AppointmentOrders(orders.OrderType):
 def _take_place_again(appointment: Appointment, payment) -> bool:
     """The hold expired before the money came: lock the slot again if there is still room."""
     try:
-        lock = _his().lock_slot(appointment.request_id, appointment.his_patient_id,
+        lock = current_his().lock_slot(appointment.request_id, appointment.his_patient_id,
                                 appointment.schedule_id, appointment.slot_id)
     except HisRejected:
         _refund(appointment, payment, "支付时号源已释放，已自动退款", cancel=False)
@@ -101,7 +104,7 @@ def _take_place_again(appointment: Appointment, payment) -> bool:
     if _hold_again(appointment, payment, lock):
         db.session.commit()
         return True
-    _his().unlock_slot(appointment.request_id)
+    current_his().unlock_slot(appointment.request_id)
     _refund(appointment, payment, "支付时号源已释放，已自动退款", cancel=False)
     return False
 
@@ -121,7 +124,7 @@ def _hold_again(appointment: Appointment, payment, lock: port.SlotLock) -> bool:
 
 
 def _capacity(appointment: Appointment) -> int:
-    slot = next((s for s in _his().list_slots(appointment.schedule_id) if s.id == appointment.slot_id), None)
+    slot = next((s for s in current_his().list_slots(appointment.schedule_id) if s.id == appointment.slot_id), None)
     return slot.capacity if slot else 0
 
 
@@ -130,11 +133,12 @@ def _confirm_paid(appointment: Appointment, payment) -> None:
         registration = _confirm_in_his(appointment, payment)
     except HisRejected as error:
         log.warning("appointment %s: HIS refused the paid confirmation (%s)", appointment.id, error.code)
-        _his().unlock_slot(appointment.request_id)
+        current_his().unlock_slot(appointment.request_id)
         _refund(appointment, payment, NOT_CONFIRMED_REASON, cancel=True)
         return
     except HisUnavailable:
-        registration = _his().query_registration(appointment.request_id)  # did it commit before the reply was lost?
+        # did it commit before the reply was lost?
+        registration = current_his().query_registration(appointment.request_id)
         if registration is None:
             raise
     state.move(appointment, "confirmed", f"registered in HIS, paid by {payment.out_trade_no}",
@@ -145,7 +149,7 @@ def _confirm_paid(appointment: Appointment, payment) -> None:
                             f"payment:{payment.id}", department=appointment.department_code)
     db.session.commit()
     outbox.kick()
-    invalidate = getattr(_his(), "invalidate_slots", None)
+    invalidate = getattr(current_his(), "invalidate_slots", None)
     if invalidate:
         invalidate(appointment.schedule_id)
 
@@ -154,28 +158,29 @@ def _confirm_in_his(appointment: Appointment, payment) -> port.Registration:
     """Confirm with the trade number; a lock the HIS dropped on its own is taken again first if the
     place is still free (the patient has paid: they keep the booking whenever the HIS can)."""
     try:
-        return _his().confirm_registration(appointment.request_id, payment.out_trade_no, payment.amount)
+        return current_his().confirm_registration(appointment.request_id, payment.out_trade_no, payment.amount)
     except HisRejected as error:
         db.session.refresh(appointment)
         if error.code != port.LOCK_EXPIRED or appointment.status != "paid":  # not ours to take again
             raise
-        lock = _his().lock_slot(appointment.request_id, appointment.his_patient_id, appointment.schedule_id,
+        lock = current_his().lock_slot(appointment.request_id, appointment.his_patient_id, appointment.schedule_id,
                                 appointment.slot_id)  # HisRejected (the place is gone): refunded by the caller
         log.warning("appointment %s: the HIS had dropped its lock; the place was taken again", appointment.id)
         appointment.lock_id, appointment.visit_no = lock.lock_id, lock.visit_no or appointment.visit_no
         db.session.commit()
-        return _his().confirm_registration(appointment.request_id, payment.out_trade_no, payment.amount)
+        return current_his().confirm_registration(appointment.request_id, payment.out_trade_no, payment.amount)
 
 
 def _refund(appointment: Appointment, payment, reason: str, cancel: bool) -> None:
     """Give the fee back; the booking is cancelled with it when it still held the place."""
     if cancel and appointment.status in ("paid", "awaiting_payment"):
         state.move(appointment, "cancelled", reason)
-    refunds.request_refund(payment, payment.amount, reason)
+    cashier.refund(payment, payment.amount, reason)
     db.session.commit()
 
 
 def register() -> None:
-    """Make bookings payable."""
+    """Make bookings payable, and keep a patient with an upcoming booking on the list."""
     orders.register(AppointmentOrders())
+    patients.register_removal_guard(booking.has_upcoming)
 

@@ -19,15 +19,6 @@ def _booking_limit() -> str:
     return current_app.config["BOOKING_RATE_LIMIT"]
 
 
-def _payment_brief(payment) -> dict | None:
-    if payment is None:
-        return None
-    return {"id": payment.id, "status": payment.status, "channel": payment.channel, "amount": payment.amount,
-            "paid_at": payment.paid_at, "refunded": payment.refunded,
-            "refunds": [{"amount": r.amount, "status": r.status, "reason": r.reason, "succeeded_at": r.succeeded_at}
-                        for r in payment.refunds]}
-
-
 def present(a, payment=...) -> dict:
     """An appointment as the patient sees it, with its latest payment (looked up unless given)."""
     if payment is ...:
@@ -44,7 +35,7 @@ def present(a, payment=...) -> dict:
                      "department_code": a.department_code, "department_name": a.department_name,
                      "doctor_code": a.doctor_code, "doctor_name": a.doctor_name, "title": a.title},
         "slot": {"id": a.slot_id, "start": a.slot_start, "end": a.slot_end},
-        "payment": _payment_brief(payment),
+        "payment": None if payment is None else cashier.present(payment),
     }
 
 

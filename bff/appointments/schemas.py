@@ -1,15 +1,10 @@
 """Appointment schemas."""
 from marshmallow import Schema, fields, validate
 
-from bff.catalog.service import HIS_ID_PATTERN
-from bff.validation import FullMatch
+from bff.ids import HIS_ID, MAX_ID
 
 STATUSES = ("pending", "awaiting_payment", "paid", "confirmed", "checked_in", "completed", "cancelled", "expired",
             "refunded")
-
-
-HIS_ID = FullMatch(HIS_ID_PATTERN, error="编号格式无效")
-MAX_ID = 2**31 - 1  # our integer keys
 
 
 class BookingIn(Schema):

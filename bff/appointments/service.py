@@ -22,11 +22,10 @@ from bff.catalog import service as catalog
 from bff.errors import AppError
 from bff.extensions import db
 from bff.health_cards import service as health_cards
+from bff.his import current as current_his
 from bff.his import features, port
 from bff.his.port import HisError, HisRejected, HisUnavailable
-from bff.jobs import recovery_age
 from bff.patients import service as patients
-from bff.payments import refunds
 from bff.payments import service as cashier
 from health_card.codes import CardChannel, Scene
 from payments.interface import PaymentError
@@ -48,8 +47,7 @@ _REJECTIONS = {
 }
 
 
-def _his():
-    return current_app.extensions["his"]
+_his = current_his  # the HIS in use
 
 
 def _rejection(error: HisRejected) -> AppError:
@@ -80,6 +78,13 @@ def has_upcoming(patient_id: int) -> bool:
         Appointment.patient_id == patient_id, Appointment.status.in_(UPCOMING),
         Appointment.slot_end >= clock.now()).limit(1)
     return db.session.execute(query).first() is not None
+
+
+def on_visit_day(his_patient_id: str, statuses: tuple[str, ...]) -> list[Appointment]:
+    """The HIS patient's bookings for today in the given statuses, by slot time (what a scan shows staff)."""
+    return list(db.session.execute(db.select(Appointment).where(
+        Appointment.his_patient_id == his_patient_id, Appointment.visit_date == clock.today(),
+        Appointment.status.in_(statuses)).order_by(Appointment.slot_start)).scalars())
 
 
 def check_bookable(user_id: int, patient_id: int, schedule_id: str, slot_id: str):
@@ -337,7 +342,7 @@ def _guard_cancellation(appointment: Appointment) -> str | None:
         return None
     key = f"cancel-guard:{appointment.id}:{secrets.token_hex(4)}"
     outbox.enqueue("finish_cancel", key, {"appointment_id": appointment.id},
-                   delay=recovery_age(current_app.config))
+                   delay=state.recovery_age(current_app.config))
     db.session.commit()
     return key
 
@@ -350,7 +355,7 @@ def _record_cancellation(appointment: Appointment, payment, reason: str, guard: 
         db.session.rollback()
         return False
     if payment is not None and payment.status in ("paid", "refunding"):
-        refunds.request_refund(payment, payment.amount, "患者取消预约退款")
+        cashier.refund(payment, payment.amount, "患者取消预约退款")
     if guard:
         outbox.discard(guard)
     db.session.commit()

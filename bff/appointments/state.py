@@ -1,11 +1,11 @@
 """Guarded status changes: compare-and-set in the database, each one logged."""
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 
 from flask import current_app
-from sqlalchemy.orm.attributes import set_committed_value
 
 from bff import rows
 from bff.appointments.models import HOLDING, TRANSITIONS, Appointment, AppointmentEvent, SlotCounter
@@ -21,22 +21,14 @@ class TransitionLost(Exception):
 def move(appointment: Appointment, to_status: str, note: str = "", **fields) -> None:
     """Change status only if it is still what we read; refuse transitions the machine forbids."""
     from_status = appointment.status
-    if to_status not in TRANSITIONS.get(from_status, set()):
-        raise ValueError(f"transition {from_status} → {to_status} is not allowed")
-    values = {"status": to_status, **fields}
     if to_status not in HOLDING:
-        values["active"] = None
+        fields["active"] = None
     elif from_status not in HOLDING:
-        values["active"] = 1  # taking the place again: the caller has counted it (take_place)
-    result = db.session.execute(
-        db.update(Appointment)
-        .where(Appointment.id == appointment.id, Appointment.status == from_status)
-        .values(**values)
-        .execution_options(synchronize_session=False))
-    if result.rowcount != 1:
-        raise TransitionLost(appointment.id)
-    for key, value in values.items():  # already written by the UPDATE above: no second UPDATE
-        set_committed_value(appointment, key, value)
+        fields["active"] = 1  # taking the place again: the caller has counted it (take_place)
+    try:
+        rows.transition(appointment, to_status, TRANSITIONS, **fields)
+    except rows.StatusChanged:
+        raise TransitionLost(appointment.id) from None
     db.session.add(AppointmentEvent(appointment_id=appointment.id, from_status=from_status,
                                     to_status=to_status, note=note[:255]))
     if from_status in HOLDING and to_status not in HOLDING:
@@ -104,3 +96,13 @@ def release_place(slot_id: str) -> None:
     db.session.execute(counters.update().where(counters.c.slot_id == slot_id, counters.c.booked > 0)
                        .values(booked=counters.c.booked - 1))
     _known_full().pop(slot_id, None)
+
+
+def recovery_age(config) -> dt.timedelta:
+    """How old a pending booking must be before recovery may settle it.
+
+    Never less than the longest a booking request can still be talking to the HIS (four calls,
+    each up to the HIS timeout), so recovery never races a request that is still running.
+    """
+    floor = 4 * config["HIS_TIMEOUT_SECONDS"] + 30
+    return dt.timedelta(seconds=max(config["PENDING_RECOVERY_SECONDS"], floor))

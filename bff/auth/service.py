@@ -24,6 +24,11 @@ def wx_login(js_code: str) -> dict:
             "user": {"id": user.id}}
 
 
+def openid_of(user_id: int) -> str:
+    """The WeChat openid the user logged in with (JSAPI payments are made as it)."""
+    return db.session.get(User, user_id).openid
+
+
 def _find_or_create_user(openid: str, unionid: str | None) -> User:
     user = db.session.execute(db.select(User).filter_by(openid=openid)).scalar_one_or_none()
     if user:

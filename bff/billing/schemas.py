@@ -1,7 +1,7 @@
 """Outpatient fee schemas."""
 from marshmallow import Schema, fields, validate
 
-from bff.appointments.schemas import HIS_ID, MAX_ID
+from bff.ids import HIS_ID, MAX_ID
 
 
 class BillQuery(Schema):

@@ -13,15 +13,16 @@ import logging
 
 from flask import current_app
 
-from bff import clock, outbox
+from bff import clock, outbox, rows
 from bff.billing.models import SETTLEMENT_TRANSITIONS, SettlementOrder
 from bff.errors import AppError
 from bff.extensions import db
 from bff.health_cards import service as health_cards
+from bff.his import current as current_his
 from bff.his import features, port
 from bff.his.port import HisRejected, HisUnavailable
 from bff.patients import service as patients
-from bff.payments import orders, records, refunds
+from bff.payments import orders
 from bff.payments import service as cashier
 from health_card.codes import Scene
 
@@ -34,16 +35,12 @@ _REFUSED = {
 }
 
 
-def _his():
-    return current_app.extensions["his"]
-
-
 def pending_bills(user_id: int, patient_id: int) -> list[port.Bill]:
     """The patient's unpaid fees, straight from the HIS."""
     features.require("outpatient_payment")
     patient = patients.get_for(user_id, patient_id)
     try:
-        return _his().list_pending_bills(patient.his_patient_id)
+        return current_his().list_pending_bills(patient.his_patient_id)
     except HisRejected as error:
         if error.code == port.PATIENT_INVALID:
             return []  # no record in the HIS yet: nothing owed
@@ -95,16 +92,12 @@ def present(order: SettlementOrder, payment=...) -> dict:
             "status": "expired" if expired else order.status, "bills": json.loads(order.bills),
             "receipt_no": order.receipt_no, "failure_reason": order.failure_reason,
             "expires_at": order.expires_at, "created_at": order.created_at, "settled_at": order.settled_at,
-            "payment": None if payment is None else {
-                "id": payment.id, "status": payment.status, "channel": payment.channel, "amount": payment.amount,
-                "paid_at": payment.paid_at, "refunded": payment.refunded}}
+            "payment": None if payment is None else cashier.present(payment)}
 
 
 def _move(order: SettlementOrder, to_status: str, **fields) -> None:
     """Change the order's status along the allowed transitions, compare-and-set (caller commits)."""
-    if to_status not in SETTLEMENT_TRANSITIONS.get(order.status, set()):
-        raise ValueError(f"settlement transition {order.status} → {to_status} is not allowed")
-    records.change(SettlementOrder, order, status=to_status, **fields)
+    rows.transition(order, to_status, SETTLEMENT_TRANSITIONS, **fields)
 
 
 class BillOrders(orders.OrderType):
@@ -125,12 +118,17 @@ class BillOrders(orders.OrderType):
         return orders.Payable("bills", order.id, order.user_id, order.amount, f"门诊缴费-{titles}"[:60],
                               order.expires_at)
 
+    def receipt(self, order_id: str) -> dict:
+        """The settlement's status and the HIS's receipt number."""
+        order = db.session.get(SettlementOrder, order_id)
+        return {"order_status": order.status, "receipt_no": order.receipt_no}
+
     def fulfil(self, payment) -> None:
         """Settle the bills in the HIS; refund when it refuses, or when the order cannot take this payment."""
         order = db.session.get(SettlementOrder, payment.order_id)
         if order.trade_no not in (None, payment.out_trade_no) or order.status in ("refunded", "cancelled"):
             # paid by another payment, or given up: this money has nothing to pay for
-            refunds.request_refund(payment, payment.amount, "该缴费单已处理，本次支付已自动退款")
+            cashier.refund(payment, payment.amount, "该缴费单已处理，本次支付已自动退款")
             db.session.commit()
             return
         if order.status == "settled":
@@ -139,18 +137,18 @@ class BillOrders(orders.OrderType):
             _move(order, "paid", trade_no=payment.out_trade_no)
             db.session.commit()
         try:
-            settlement = _his().settle_bills(order.request_id, order.his_patient_id,
+            settlement = current_his().settle_bills(order.request_id, order.his_patient_id,
                                              [b["id"] for b in json.loads(order.bills)], payment.out_trade_no,
                                              payment.amount)
         except HisRejected as error:
             reason = _REFUSED.get(error.code, "医院未能完成缴费，本次支付已自动退款")
             log.warning("settlement %s refused by the HIS (%s): refunding", order.id, error.code)
             _move(order, "cancelled", failure_reason=reason[:80])
-            refunds.request_refund(payment, payment.amount, reason)
+            cashier.refund(payment, payment.amount, reason)
             db.session.commit()
             return
         except HisUnavailable:
-            settlement = _his().query_settlement(order.request_id)  # did it commit before the reply was lost?
+            settlement = current_his().query_settlement(order.request_id)  # did it commit before the reply was lost?
             if settlement is None:
                 raise
         _move(order, "settled", receipt_no=settlement.receipt_no, his_settlement_id=settlement.settlement_id,

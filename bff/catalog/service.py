@@ -4,26 +4,20 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from flask import current_app
-
 from bff import clock
 from bff.errors import AppError
+from bff.his import current as current_his
 from bff.his import resilience
 from bff.his.port import NOT_FOUND, HisRejected, Schedule, TimeSlot
+from bff.ids import HIS_ID_PATTERN
 
 DEFAULT_DAYS = 7
-# HIS ids are printable text; control characters could not even travel in the HIS's XML.
-HIS_ID_PATTERN = r"^[^\x00-\x1f\x7f]{1,64}$"
 _HIS_ID = re.compile(HIS_ID_PATTERN)
-
-
-def _his():
-    return current_app.extensions["his"]
 
 
 def departments() -> list[dict]:
     """Top-level departments with their children."""
-    flat = _his().list_departments()
+    flat = current_his().list_departments()
     tops = [{"code": d.code, "name": d.name, "children": []} for d in flat if not d.parent_code]
     by_code = {t["code"]: t for t in tops}
     for dept in flat:
@@ -34,7 +28,7 @@ def departments() -> list[dict]:
 
 def doctors(department_code: str | None) -> list:
     """Doctors, optionally of one department."""
-    return _his().list_doctors(department_code)
+    return current_his().list_doctors(department_code)
 
 
 def schedules(department: str | None, doctor: str | None, date_from: dt.date | None,
@@ -42,7 +36,7 @@ def schedules(department: str | None, doctor: str | None, date_from: dt.date | N
     """Schedules in a date range (default: today and the next seven days)."""
     start = date_from or clock.today()
     end = date_to or start + dt.timedelta(days=DEFAULT_DAYS)
-    items = _his().list_schedules(department_code=department, doctor_code=doctor, date_from=start, date_to=end)
+    items = current_his().list_schedules(department_code=department, doctor_code=doctor, date_from=start, date_to=end)
     return sorted(items, key=lambda s: (s.date, s.period, s.doctor_code))
 
 
@@ -51,7 +45,7 @@ def schedule(schedule_id: str) -> Schedule:
     if not _HIS_ID.fullmatch(schedule_id):
         raise AppError("SCHEDULE_NOT_FOUND")
     try:
-        return _his().get_schedule(schedule_id)
+        return current_his().get_schedule(schedule_id)
     except HisRejected as error:
         if error.code == NOT_FOUND:
             raise AppError("SCHEDULE_NOT_FOUND") from error
@@ -66,7 +60,7 @@ def slots(schedule_id: str) -> list[TimeSlot]:
 def slots_of(known: Schedule) -> list[TimeSlot]:
     """The time slots of a schedule already read."""
     try:
-        return sorted(_his().list_slots(known.id), key=lambda s: s.start)
+        return sorted(current_his().list_slots(known.id), key=lambda s: s.start)
     except HisRejected as error:
         if error.code == NOT_FOUND:
             raise AppError("SCHEDULE_NOT_FOUND") from error

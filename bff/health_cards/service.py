@@ -21,7 +21,6 @@ from bff.errors import AppError
 from bff.extensions import db
 from bff.health_cards.models import HealthCardRecord
 from bff.patients import service as patients
-from bff.patients.models import Patient
 from health_card.codes import CardChannel, Scene
 from health_card.errors import (
     BindingConflict,
@@ -58,8 +57,9 @@ def _platform_error(error: HealthCardError) -> AppError:
 
 def list_for(user_id: int) -> list[HealthCardRecord]:
     """The user's cards, oldest first (a patient removed from the list takes their card along)."""
-    return list(db.session.execute(db.select(HealthCardRecord).join(HealthCardRecord.patient).where(
-        HealthCardRecord.user_id == user_id, Patient.active == 1).order_by(HealthCardRecord.id)).scalars())
+    return list(db.session.execute(db.select(HealthCardRecord).where(
+        HealthCardRecord.user_id == user_id, HealthCardRecord.patient.has(active=1))
+        .order_by(HealthCardRecord.id)).scalars())
 
 
 def get_for(user_id: int, card_id: int) -> HealthCardRecord:
@@ -76,13 +76,13 @@ def card_of_patient(patient_id: int) -> HealthCardRecord | None:
         HealthCardRecord.patient_id == patient_id)).scalar_one_or_none()
 
 
-def patient_of_card(health_card_id: str) -> Patient | None:
+def patient_of_card(health_card_id: str):
     """Who a scanned card belongs to among the patients listed by some user (the newest, should two
-    users have added the same person)."""
-    return db.session.execute(db.select(Patient).join(HealthCardRecord, HealthCardRecord.patient_id == Patient.id)
-                              .where(HealthCardRecord.health_card_id == health_card_id,
-                                     HealthCardRecord.status == "active", Patient.active == 1)
-                              .order_by(HealthCardRecord.id.desc()).limit(1)).scalar_one_or_none()
+    users have added the same person); None when nobody's list has them."""
+    card = db.session.execute(db.select(HealthCardRecord).where(
+        HealthCardRecord.health_card_id == health_card_id, HealthCardRecord.status == "active",
+        HealthCardRecord.patient.has(active=1)).order_by(HealthCardRecord.id.desc()).limit(1)).scalar_one_or_none()
+    return card.patient if card else None
 
 
 def apply(user_id: int, patient_id: int, wechat_code: str = "") -> tuple[HealthCardRecord, bool]:

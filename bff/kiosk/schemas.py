@@ -1,8 +1,9 @@
 """Kiosk schemas."""
 from marshmallow import Schema, fields, validate
 
-from bff.payments.schemas import ORDER_TYPES
+from bff.payments.orders import ORDER_TYPES
 from bff.validation import FullMatch
+from payments.registry import CHANNELS
 
 
 class AuthInfoIn(Schema):
@@ -18,7 +19,7 @@ class AuthInfoOut(Schema):
 
 
 class FacePayIn(Schema):
-    channel = fields.String(required=True, validate=validate.OneOf(("wechat", "alipay"), error="支付方式无效"))
+    channel = fields.String(required=True, validate=validate.OneOf(CHANNELS, error="支付方式无效"))
     auth_code = fields.String(required=True, validate=validate.Length(1, 128))
     order_type = fields.String(required=True, validate=validate.OneOf(ORDER_TYPES, error="订单类型无效"))
     order_id = fields.String(required=True, validate=FullMatch(r"^[A-Za-z0-9_-]{1,32}$", error="订单编号无效"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from bff import outbox
+from bff import outbox, rows
 from bff.errors import AppError
 from bff.extensions import db
 from bff.payments import records
@@ -38,7 +38,7 @@ def pay_by_face(kiosk_id: str, channel: str, auth_code: str, order_type: str, or
     try:
         trade = gateway.pay_by_face(FacePayRequest(cashier.trade_request(payment, client_ip), auth_code, kiosk_id))
     except PaymentDeclined as error:
-        _end_declined(payment, error.code)
+        cashier.end_unpaid(payment, "failed", failure_code=error.code)
         raise AppError(error.code if error.code in _DECLINES else "PAYMENT_DECLINED") from error
     except ReversalUnconfirmed as error:
         if not _reverse_later(payment):  # recorded paid at this very moment: the kiosk must ask, not say no
@@ -52,15 +52,6 @@ def pay_by_face(kiosk_id: str, channel: str, auth_code: str, order_type: str, or
     return payment
 
 
-def _end_declined(payment: Payment, code: str) -> None:
-    try:
-        records.move(payment, "failed", failure_code=code)
-        db.session.commit()
-    except records.StatusChanged:  # settled at this moment by the stuck-payment job: it saw the same
-        db.session.rollback()
-        db.session.refresh(payment)
-
-
 def _reverse_later(payment: Payment) -> bool:
     """The reverse was sent and not confirmed: send it again from the outbox until it is.
 
@@ -69,7 +60,7 @@ def _reverse_later(payment: Payment) -> bool:
     """
     try:
         records.change(Payment, payment, failure_code=cashier.REVERSING, live=None)
-    except records.StatusChanged:  # the stuck-payment job (or a notification) recorded it at this very moment
+    except rows.StatusChanged:  # the stuck-payment job (or a notification) recorded it at this very moment
         db.session.rollback()
         db.session.refresh(payment)
         log.error("face payment %d: reverse not confirmed while it was recorded %s: needs a person",
@@ -90,7 +81,7 @@ def reverse_face_trade(payload: dict) -> None:
     if payment.status != "pending" or payment.failure_code != cashier.REVERSING:
         return
     try:
-        records.gateways().by_name(payment.gateway).reverse(payment.out_trade_no)
+        cashier.gateways().by_name(payment.gateway).reverse(payment.out_trade_no)
     except TradeNotFound:  # the charge never reached the gateway: nothing to reverse, once it cannot turn up
         # created_at is stamped by the real clock: its age is measured on the same one.
         if payment.created_at >= dt.datetime.now(dt.UTC) - cashier.unseen_horizon(payment):
@@ -102,7 +93,7 @@ def reverse_face_trade(payload: dict) -> None:
 def _ask_after_unknown(payment: Payment, error: PaymentError) -> TradeStatus:
     """A face-pay answer was lost: query once; still unknown stays pending for the stuck-payment job."""
     try:
-        trade = records.gateways().by_name(payment.gateway).query(payment.out_trade_no)
+        trade = cashier.gateways().by_name(payment.gateway).query(payment.out_trade_no)
     except PaymentError:
         trade = None
     if trade is not None and trade.state == TradeState.PAID:

@@ -10,6 +10,7 @@ from bff.auth.models import User
 from bff.crypto import DataCipher, mask_id_number, mask_phone
 from bff.errors import AppError
 from bff.extensions import db
+from bff.his import current as current_his
 from bff.his.port import PatientInfo
 from bff.patients import verification
 from bff.patients.identity import parse_resident_id, same_name
@@ -20,8 +21,7 @@ def _cipher() -> DataCipher:
     return current_app.extensions["data_cipher"]
 
 
-def _his():
-    return current_app.extensions["his"]
+_his = current_his  # the HIS in use
 
 
 def present(patient: Patient) -> dict:
@@ -148,12 +148,21 @@ def _insert(user_id: int, fields: dict, action: str, verification_id: int | None
     return patient
 
 
+# Domains above this one say what keeps a patient on the list (e.g. an upcoming appointment):
+# each guard takes a patient id and answers True to refuse the removal.
+_removal_guards: list = []
+
+
+def register_removal_guard(guard) -> None:
+    """Refuse removing a patient while guard(patient_id) is True (registered at app start)."""
+    if guard not in _removal_guards:
+        _removal_guards.append(guard)
+
+
 def delete(user_id: int, patient_id: int) -> None:
     """Remove a patient from the list; refused while they have upcoming appointments."""
-    from bff.appointments.service import has_upcoming
-
     patient = get_for(user_id, patient_id)
-    if has_upcoming(patient.id):
+    if any(guard(patient.id) for guard in _removal_guards):
         raise AppError("PATIENT_HAS_APPOINTMENTS")
     was_default = patient.is_default
     patient.active, patient.is_default = None, False

@@ -32,6 +32,10 @@ class OrderType(abc.ABC):
         """What is owed now; AppError when it is not payable, 404 when not the user's (None: a kiosk)."""
 
     @abc.abstractmethod
+    def receipt(self, order_id: str) -> dict:
+        """The order's `order_status` and `receipt_no` (what a kiosk prints once it is paid)."""
+
+    @abc.abstractmethod
     def fulfil(self, payment) -> None:
         """The money has arrived: do what was paid for (runs from the outbox, idempotent).
 
@@ -47,6 +51,8 @@ class OrderType(abc.ABC):
         """True when what the payment paid for was done in the HIS (and not undone since)."""
 
 
+# The order types the app registers at start (appointment.orders, billing.service); a test holds them equal.
+ORDER_TYPES = ("appointment", "bills")
 _types: dict[str, OrderType] = {}
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import selectinload
 
 from bff import clock
 from bff.extensions import db
+from bff.his import current as current_his
 from bff.his.port import HOSPITAL_TZ
 from bff.payments import orders
 from bff.payments.models import LedgerEntry, Payment, Refund
@@ -46,7 +47,7 @@ def ledger_of(date: dt.date) -> list[LedgerMovement]:
 
 def his_records_of(date: dt.date) -> list[HisRecord]:
     """What the HIS says it took and gave back that day (nothing when its mapping offers no such report)."""
-    his = current_app.extensions["his"]
+    his = current_his()
     if "list_payment_records" in his.missing_operations():
         log.warning("reconciliation %s: the HIS offers no payments report; only the gateways are compared", date)
         return []

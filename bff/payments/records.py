@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import current_app
-from sqlalchemy.orm.attributes import set_committed_value
 
+from bff import rows
 from bff.extensions import db
 from bff.payments import orders
 from bff.payments.models import PAYMENT_TRANSITIONS, REFUND_TRANSITIONS, LedgerEntry, Payment, Refund
+from bff.rows import StatusChanged  # noqa: F401 -- the cashier's modules catch it as records.StatusChanged
 from payments.interface import PaymentError
 
 
@@ -33,18 +34,9 @@ class AmountMismatch(PaymentError):
     code = "AMOUNT_MISMATCH"
 
 
-class StatusChanged(Exception):
-    """Another request changed the payment's (or refund's) status first."""
-
-
 def change(model, row, **values) -> None:
-    """Compare-and-set: write values only if the row's status is still the one we read (caller commits)."""
-    result = db.session.execute(db.update(model).where(model.id == row.id, model.status == row.status)
-                                .values(**values).execution_options(synchronize_session=False))
-    if result.rowcount != 1:
-        raise StatusChanged(f"{model.__tablename__} {row.id}")
-    for key, value in values.items():  # written by the UPDATE above
-        set_committed_value(row, key, value)
+    """Compare-and-set a payment's or refund's values, the model naming which (rows.transition; caller commits)."""
+    rows.transition(row, **values)
 
 
 def locked(payment_id: int) -> Payment:
@@ -55,11 +47,9 @@ def locked(payment_id: int) -> Payment:
 
 def move(payment: Payment, to_status: str, **fields) -> None:
     """Change a payment's status along the allowed transitions, compare-and-set (caller commits)."""
-    if to_status not in PAYMENT_TRANSITIONS.get(payment.status, set()):
-        raise ValueError(f"payment transition {payment.status} → {to_status} is not allowed")
     if to_status in ("closed", "failed", "refunded"):
         fields.setdefault("live", None)
-    change(Payment, payment, status=to_status, **fields)
+    rows.transition(payment, to_status, PAYMENT_TRANSITIONS, **fields)
 
 
 def move_refund(refund: Refund, to_status: str, **fields) -> None:

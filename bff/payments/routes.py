@@ -1,6 +1,4 @@
 """`/api/v1/payments` (patients) and `/notify/*` (the gateways)."""
-import json
-
 from flask import Blueprint as FlaskBlueprint
 from flask import Response, g, request
 from flask_smorest import Blueprint
@@ -13,20 +11,6 @@ blp = Blueprint("payments", __name__, url_prefix="/api/v1/payments", description
 notify_blp = FlaskBlueprint("payment_notify", __name__, url_prefix="/notify")
 
 
-def present(payment) -> dict:
-    """A payment as its payer sees it."""
-    return {
-        "id": payment.id, "out_trade_no": payment.out_trade_no, "order_type": payment.order_type,
-        "order_id": payment.order_id, "amount": payment.amount, "channel": payment.channel,
-        "status": payment.status, "paid_at": payment.paid_at, "expires_at": payment.expires_at,
-        "pay_params": json.loads(payment.pay_params) if payment.pay_params and payment.status == "pending" else None,
-        "refunded": payment.refunded,
-        "refunds": [{"id": r.id, "out_refund_no": r.out_refund_no, "amount": r.amount, "reason": r.reason,
-                     "status": r.status, "created_at": r.created_at, "succeeded_at": r.succeeded_at}
-                    for r in payment.refunds],
-    }
-
-
 @blp.route("", methods=["POST"])
 @login_required
 @blp.arguments(schemas.PaymentIn)
@@ -34,7 +18,7 @@ def present(payment) -> dict:
 @blp.response(201, schemas.PaymentOut)
 def create_payment(body):
     """Start paying an order: the parameters wx.requestPayment / my.tradePay need."""
-    return present(service.create(g.user_id, body["order_type"], body["order_id"], body["channel"],
+    return service.present(service.create(g.user_id, body["order_type"], body["order_id"], body["channel"],
                                   request.remote_addr or "127.0.0.1", body.get("payer_id")))
 
 
@@ -43,7 +27,7 @@ def create_payment(body):
 @blp.response(200, schemas.PaymentOut)
 def get_payment(payment_id):
     """A payment and its refunds; a pending one is asked about at the gateway when it may have been paid."""
-    return present(service.refreshed(service.get_for(g.user_id, payment_id)))
+    return service.present(service.refreshed(service.get_for(g.user_id, payment_id)))
 
 
 def _answer(ack) -> Response:

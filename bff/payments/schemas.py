@@ -1,15 +1,15 @@
 """Payment schemas: starting a payment, its status and refunds."""
 from marshmallow import Schema, fields, validate
 
+from bff.payments.orders import ORDER_TYPES
 from bff.validation import FullMatch
-
-ORDER_TYPES = ("appointment", "bills")
+from payments.registry import CHANNELS
 
 
 class PaymentIn(Schema):
     order_type = fields.String(required=True, validate=validate.OneOf(ORDER_TYPES, error="订单类型无效"))
     order_id = fields.String(required=True, validate=FullMatch(r"^[A-Za-z0-9_-]{1,32}$", error="订单编号无效"))
-    channel = fields.String(required=True, validate=validate.OneOf(("wechat", "alipay"), error="支付方式无效"))
+    channel = fields.String(required=True, validate=validate.OneOf(CHANNELS, error="支付方式无效"))
     payer_id = fields.String(validate=validate.Length(1, 64), metadata={
         "description": "Alipay: the buyer's user id from the Alipay mini-program (WeChat uses the login's openid)"})
 

@@ -18,11 +18,12 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from bff import clock, outbox
-from bff.auth.models import User
+from bff.auth import service as auth
 from bff.errors import AppError
 from bff.extensions import db
 from bff.payments import orders, records, refunds
 from bff.payments.models import Payment, new_trade_no
+from bff.payments.records import gateways
 from payments.interface import (
     PaymentError,
     PaymentOutcomeUnknown,
@@ -39,8 +40,6 @@ log = logging.getLogger("bff.payments")
 # A face-pay trade whose reverse is not confirmed yet: the outbox reverses it; no query is believed meanwhile.
 REVERSING = "REVERSING"
 REVERSED = "REVERSED"  # … and once it is: a late 'paid' is the money the reverse gave back
-
-CHANNELS = ("wechat", "alipay")
 
 
 def get_for(user_id: int, payment_id: int) -> Payment:
@@ -77,6 +76,38 @@ def refreshed(payment: Payment) -> Payment:
     return payment
 
 
+def present(payment: Payment) -> dict:
+    """A payment as the API shows it: each answer's schema keeps the fields it documents."""
+    return {
+        "id": payment.id, "out_trade_no": payment.out_trade_no, "order_type": payment.order_type,
+        "order_id": payment.order_id, "amount": payment.amount, "channel": payment.channel,
+        "status": payment.status, "paid_at": payment.paid_at, "expires_at": payment.expires_at,
+        "pay_params": json.loads(payment.pay_params) if payment.pay_params and payment.status == "pending" else None,
+        "refunded": payment.refunded,
+        "refunds": [{"id": r.id, "out_refund_no": r.out_refund_no, "amount": r.amount, "reason": r.reason,
+                     "status": r.status, "created_at": r.created_at, "succeeded_at": r.succeeded_at}
+                    for r in payment.refunds],
+    }
+
+
+def get_for_kiosk(kiosk_id: str, payment_id: int) -> Payment:
+    """A payment the kiosk made; any other is a 404 like a missing one."""
+    payment = db.session.get(Payment, payment_id)
+    if payment is None or payment.kiosk_id != kiosk_id:
+        raise AppError("PAYMENT_NOT_FOUND")
+    return payment
+
+
+def refund(payment: Payment, amount: int, reason: str):
+    """Give money back, all of a payment or part: recorded now, sent from the outbox (caller commits)."""
+    return refunds.request_refund(payment, amount, reason)
+
+
+def receipt(payment: Payment) -> dict:
+    """Where the paid order stands and its receipt number, as a kiosk prints it."""
+    return orders.of(payment.order_type).receipt(payment.order_id)
+
+
 def live_payment(order_type: str, order_id: str) -> Payment | None:
     """The order's pending, paid or refunding payment, if any."""
     return db.session.execute(db.select(Payment).where(
@@ -102,7 +133,7 @@ def create(user_id: int, order_type: str, order_id: str, channel: str, client_ip
     wanted = payable(order_type, order_id, user_id)
     gateway = gateway_for(channel, "app")
     if channel == "wechat":
-        payer_id = db.session.get(User, user_id).openid  # JSAPI pays as the logged-in WeChat user
+        payer_id = auth.openid_of(user_id)  # JSAPI pays as the logged-in WeChat user
     elif not payer_id:
         raise AppError("PAYER_REQUIRED", details={"fields": {"payer_id": ["必填"]}})
     current = settle_current(wanted, channel)  # only once this request is sure to go ahead
@@ -117,7 +148,7 @@ def create(user_id: int, order_type: str, order_id: str, channel: str, client_ip
                     extra={"out_trade_no": payment.out_trade_no})
         raise AppError("PAYMENT_UNAVAILABLE", headers={"Retry-After": "5"}) from error
     except PaymentError as error:
-        _end_unpaid(payment, "failed", failure_code=(error.gateway_code or error.code)[:32])
+        end_unpaid(payment, "failed", failure_code=(error.gateway_code or error.code)[:32])
         raise AppError("PAYMENT_REJECTED", details={"reason": error.code}) from error
     try:  # compare-and-set: a close that slipped in meanwhile (expiry, another channel) wins
         records.change(Payment, payment, pay_params=json.dumps(dict(prepay.pay_params), ensure_ascii=False))
@@ -132,7 +163,7 @@ def create(user_id: int, order_type: str, order_id: str, channel: str, client_ip
 def gateway_for(channel: str, method: str):
     """The gateway taking this channel's in-app or face payments; a clear error where there is none."""
     try:
-        return records.gateways().for_app(channel) if method == "app" else records.gateways().for_face(channel)
+        return gateways().for_app(channel) if method == "app" else gateways().for_face(channel)
     except GatewayNotConfigured:
         raise AppError("PAYMENT_CHANNEL_UNAVAILABLE") from None
 
@@ -186,7 +217,7 @@ def new_payment(payable: orders.Payable, channel: str, method: str, gateway_name
 
 def trade_request(payment: Payment, client_ip: str) -> PaymentRequest:
     return PaymentRequest(out_trade_no=payment.out_trade_no, amount=payment.amount, description=payment.description,
-                          notify_url=records.gateways().notify_url(payment.gateway), client_ip=client_ip,
+                          notify_url=gateways().notify_url(payment.gateway), client_ip=client_ip,
                           payer_id=payment.payer_id, expires_at=payment.expires_at)
 
 
@@ -247,7 +278,7 @@ def close_trade(payment: Payment) -> None:
     """
     if payment.status != "pending":
         return
-    gateway = records.gateways().by_name(payment.gateway)
+    gateway = gateways().by_name(payment.gateway)
     try:
         if payment.method == "face":
             gateway.reverse(payment.out_trade_no)
@@ -256,17 +287,17 @@ def close_trade(payment: Payment) -> None:
     except TradeNotFound:
         unpayable = payment.method == "app" and not payment.pay_params  # the payer never got what pays it
         if unpayable or payment.created_at < clock.now() - unseen_horizon(payment):
-            _end_unpaid(payment, "closed")
+            end_unpaid(payment, "closed")
         else:
             raise PaymentOutcomeUnknown("the trade is not visible at the gateway yet", "NOT_VISIBLE") from None
         return
     except TradeAlreadyPaid:
         query_and_record(payment)
         return
-    _end_unpaid(payment, "closed", **({"failure_code": REVERSED} if payment.method == "face" else {}))
+    end_unpaid(payment, "closed", **({"failure_code": REVERSED} if payment.method == "face" else {}))
 
 
-def _end_unpaid(payment: Payment, to_status: str, **fields) -> None:
+def end_unpaid(payment: Payment, to_status: str, **fields) -> None:
     """Mark a pending payment closed or failed and commit; one paid at this moment stays paid."""
     try:
         records.move(payment, to_status, **fields)
@@ -286,17 +317,17 @@ def unseen_horizon(payment: Payment) -> dt.timedelta:
 
 def query_and_record(payment: Payment) -> TradeStatus | None:
     """Ask the gateway where the trade stands and record what it says; commits."""
-    gateway = records.gateways().by_name(payment.gateway)
+    gateway = gateways().by_name(payment.gateway)
     try:
         trade = gateway.query(payment.out_trade_no)
     except TradeNotFound:
         if payment.status == "pending" and payment.created_at < clock.now() - unseen_horizon(payment):
-            _end_unpaid(payment, "closed")  # the create (or the face charge) never reached the gateway
+            end_unpaid(payment, "closed")  # the create (or the face charge) never reached the gateway
         return None
     if trade.state in (TradeState.PAID, TradeState.REFUNDED) and trade.transaction_id:
         record_paid(payment, trade)
     elif trade.state in (TradeState.CLOSED, TradeState.FAILED) and payment.status == "pending":
-        _end_unpaid(payment, "closed" if trade.state == TradeState.CLOSED else "failed")
+        end_unpaid(payment, "closed" if trade.state == TradeState.CLOSED else "failed")
     db.session.commit()
     outbox.kick()
     return trade

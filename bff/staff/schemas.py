@@ -1,7 +1,7 @@
 """Staff schemas."""
 from marshmallow import Schema, fields, validate
 
-from bff.appointments.schemas import MAX_ID
+from bff.ids import MAX_ID
 from health_card.codes import Scene
 
 

@@ -8,7 +8,7 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from bff import clock
-from bff.appointments.models import Appointment
+from bff.appointments import service as appointments
 from bff.crypto import mask_id_number, mask_name, mask_phone
 from bff.errors import AppError
 from bff.extensions import db
@@ -226,9 +226,7 @@ def _age(birthday: dt.date | None) -> int | None:
 def _today(his_patient_id: str | None) -> list[dict]:
     if not his_patient_id:
         return []
-    rows = db.session.execute(db.select(Appointment).where(
-        Appointment.his_patient_id == his_patient_id, Appointment.visit_date == clock.today(),
-        Appointment.status.in_(TODAY_STATUSES)).order_by(Appointment.slot_start)).scalars()
+    rows = appointments.on_visit_day(his_patient_id, TODAY_STATUSES)
     return [{"id": a.id, "status": a.status, "department_name": a.department_name, "doctor_name": a.doctor_name,
              "title": a.title, "period": a.period, "slot_start": a.slot_start, "slot_end": a.slot_end,
              "visit_no": a.visit_no, "queue_no": a.queue_no} for a in rows]

@@ -11,9 +11,15 @@ import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
-from payments.interface import BillKind, BillLine, GatewayRejected, Notification, NotificationInvalid
+from payments.interface import BillKind, BillLine, GatewayRejected, Notification, NotificationInvalid, TradeState
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+# trade_state, the same words in API v2 and v3 (refund states differ: each version keeps its own)
+TRADE_STATES = {
+    "SUCCESS": TradeState.PAID, "REFUND": TradeState.REFUNDED, "NOTPAY": TradeState.PENDING,
+    "CLOSED": TradeState.CLOSED, "REVOKED": TradeState.CLOSED, "USERPAYING": TradeState.PAYING,
+    "PAYERROR": TradeState.FAILED,
+}
 _OUR_NUMBER = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 
 # Column names vary between bill generations (总金额 before 2017, 订单金额 after): first match wins.

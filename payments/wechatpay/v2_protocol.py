@@ -23,16 +23,11 @@ from xml.sax.saxutils import escape
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from lxml import etree
 
-from payments.interface import RefundState, TradeState, TradeStatus
-from payments.wechatpay.common import SHANGHAI
+from payments.interface import RefundState, TradeStatus
+from payments.wechatpay.common import SHANGHAI, TRADE_STATES
 
 MD5, HMAC_SHA256 = "MD5", "HMAC-SHA256"
 SIGN_TYPES = (MD5, HMAC_SHA256)
-TRADE_STATES = {
-    "SUCCESS": TradeState.PAID, "REFUND": TradeState.REFUNDED, "NOTPAY": TradeState.PENDING,
-    "CLOSED": TradeState.CLOSED, "REVOKED": TradeState.CLOSED, "USERPAYING": TradeState.PAYING,
-    "PAYERROR": TradeState.FAILED,
-}
 REFUND_STATES = {
     "SUCCESS": RefundState.SUCCEEDED, "PROCESSING": RefundState.PROCESSING,
     "CHANGE": RefundState.FAILED, "REFUNDCLOSE": RefundState.CLOSED,

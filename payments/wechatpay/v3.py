@@ -47,17 +47,12 @@ from payments.interface import (
     TradeStatus,
 )
 from payments.wechatpay import errors
-from payments.wechatpay.common import check_number, parse_trade_bill, shanghai
+from payments.wechatpay.common import TRADE_STATES, check_number, parse_trade_bill, shanghai
 
 DEFAULT_BASE_URL = "https://api.mch.weixin.qq.com"
 SIGNATURE_TYPE = "WECHATPAY2-SHA256-RSA2048"
 _NOTIFY_HEADERS = ("Wechatpay-Signature", "Wechatpay-Timestamp", "Wechatpay-Nonce", "Wechatpay-Serial",
                    "Wechatpay-Signature-Type")
-TRADE_STATES = {
-    "SUCCESS": TradeState.PAID, "REFUND": TradeState.REFUNDED, "NOTPAY": TradeState.PENDING,
-    "CLOSED": TradeState.CLOSED, "REVOKED": TradeState.CLOSED, "USERPAYING": TradeState.PAYING,
-    "PAYERROR": TradeState.FAILED,
-}
 REFUND_STATES = {
     "SUCCESS": RefundState.SUCCEEDED, "PROCESSING": RefundState.PROCESSING,
     "ABNORMAL": RefundState.FAILED, "CLOSED": RefundState.CLOSED,

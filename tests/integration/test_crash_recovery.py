@@ -11,7 +11,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 
 import pytest
 import requests
@@ -19,6 +18,7 @@ import requests
 from deploy.sandbox_env import bff_settings
 from sandbox import __main__ as sandbox
 from tests.fakes import resident_id
+from tests.waiting import wait_for
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -29,16 +29,6 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def _wait(predicate, seconds: float, what: str):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 class Bff:
@@ -60,7 +50,7 @@ class Bff:
             except requests.RequestException:
                 return False
 
-        _wait(up, 30, "the BFF to start")
+        wait_for(up, 30, interval=0.1, what="the BFF to start")
 
     def kill(self) -> None:
         os.killpg(self.proc.pid, signal.SIGKILL)
@@ -120,16 +110,17 @@ def test_a_kill_between_notification_and_his_confirmation_is_finished_after_rest
 
     http.post(f"{urls['his']}/_control/faults", json={"latency_ms": 4000}, timeout=5)  # the confirm will hang
     http.post(f"{urls['wechatpay']}/_control/pay", json={"pay_params": payment["pay_params"]}, timeout=5)
-    _wait(lambda: _db(db_path, "SELECT 1 FROM outbox WHERE topic = 'fulfil_payment' AND lease_until IS NOT NULL"
-                               " AND status = 'pending'"), 15, "the outbox to start confirming in the HIS")
+    wait_for(lambda: _db(db_path, "SELECT 1 FROM outbox WHERE topic = 'fulfil_payment' AND lease_until IS NOT NULL"
+                         " AND status = 'pending'"), 15, interval=0.1, what="the outbox to start confirming in the HIS")
     bff.kill()  # the notification was acknowledged and the HIS call is in flight
     assert _db(db_path, "SELECT status FROM payments WHERE id = ?", payment["id"]) == [("paid",)]
     assert _db(db_path, "SELECT status FROM appointments WHERE id = ?", appointment["id"])[0][0] != "confirmed"
 
     http.post(f"{urls['his']}/_control/faults", json={"latency_ms": 0}, timeout=5)
     bff.start()
-    _wait(lambda: http.get(f"{bff.url}/api/v1/appointments/{appointment['id']}", headers=auth,
-                           timeout=10).json()["status"] == "confirmed", 30, "the restarted BFF to confirm")
+    wait_for(lambda: http.get(f"{bff.url}/api/v1/appointments/{appointment['id']}", headers=auth,
+                           timeout=10).json()["status"] == "confirmed", 30, interval=0.1,
+             what="the restarted BFF to confirm")
     mine = [r for r in http.get(f"{urls['his']}/_control/registrations", timeout=5).json()
             if r["schedule_id"] == schedule["schedule_id"] and r["status"] != "cancelled"]
     assert len(mine) == 1 and http.get(f"{urls['his']}/_control/stats", timeout=5).json()["locks"] == 0

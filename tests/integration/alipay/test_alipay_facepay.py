@@ -15,7 +15,7 @@ from payments.interface import (
     TradeNotFound,
     TradeState,
 )
-from tests.integration.alipay_fixtures import wait_for
+from tests.waiting import wait_for
 
 
 def _face(gateway, code: str, amount: int = 1850) -> FacePayRequest:

@@ -21,7 +21,7 @@ from payments.interface import (
     TradeNotFound,
     TradeState,
 )
-from tests.integration.alipay_fixtures import wait_for
+from tests.waiting import wait_for
 
 BUYER = "2088102177846880"
 

@@ -9,7 +9,7 @@ from urllib.parse import parse_qsl, urlencode
 import requests
 
 from payments.interface import NotificationKind, PaymentRequest, RefundRequest, TradeState
-from tests.integration.alipay_fixtures import wait_for
+from tests.waiting import wait_for
 
 
 def _paid_order(gateway, alipay, amount: int = 2500) -> PaymentRequest:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -16,23 +15,13 @@ from payments.interface import PaymentError
 from payments.wechatpay import WeChatPayV2Gateway, WeChatPayV3Gateway
 from sandbox import keys as sandbox_keys
 from sandbox.wechatpay import create_app, tls
+from tests.waiting import wait_for
 
 
 def _serve(app, ssl_context=None):
     server = make_server("127.0.0.1", 0, app, threaded=True, ssl_context=ssl_context)
     threading.Thread(target=server.serve_forever, name="test-server", daemon=True).start()
     return server
-
-
-def wait_until(predicate, timeout: float = 3.0, step: float = 0.005):
-    """Poll predicate until it answers something truthy; fail the test after timeout."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(step)
-    raise AssertionError("condition not met in time")
 
 
 class WxPaySim:
@@ -120,7 +109,7 @@ class Receiver:
 
     def wait(self, count: int, timeout: float = 3.0) -> list[dict]:
         """The first `count` arrivals, once they are there."""
-        wait_until(lambda: len(self.arrived) >= count, timeout)
+        wait_for(lambda: len(self.arrived) >= count, timeout, what="notifications")
         with self.lock:
             return list(self.arrived)
 

@@ -21,7 +21,8 @@ from payments.interface import (
     TradeState,
 )
 from payments.wechatpay import WeChatPayV2Gateway
-from tests.integration.wechatpay.conftest import v2_config, wait_until
+from tests.integration.wechatpay.conftest import v2_config
+from tests.waiting import wait_for
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 
@@ -141,6 +142,6 @@ def test_a_lost_answer_is_not_taken_for_a_decline(wxpay, notify_url):
     assert not isinstance(unknown.value, PaymentDeclined)
     # the late micropay did charge the payer: nothing reversed it, the caller's later query finds it paid
     no = request.payment.out_trade_no
-    wait_until(lambda: no in wxpay.box.trades.trades and _state(wxpay, request) == "SUCCESS")
+    wait_for(lambda: no in wxpay.box.trades.trades and _state(wxpay, request) == "SUCCESS")
     wxpay.post("faults", {"latency_ms": 0})
     assert impatient.query(no).state is TradeState.PAID

@@ -18,7 +18,8 @@ from payments.interface import (
 from payments.wechatpay import WeChatPayV2Gateway, expect_amount
 from sandbox.wechatpay.messages import Message, Notice
 from sandbox.wechatpay.notifier import SCHEDULE, Notifier
-from tests.integration.wechatpay.conftest import v2_config, wait_until
+from tests.integration.wechatpay.conftest import v2_config
+from tests.waiting import wait_for
 
 
 def _paid(wxpay, gateway, notify_url: str, receiver, amount: int = 2500, **pay) -> str:
@@ -45,7 +46,7 @@ def test_forged_v3_notifications_are_refused_and_retried(wxpay, v3, receiver, no
     forged = receiver.wait(2)[1]["parsed"]
     assert isinstance(forged, NotificationInvalid) and forged.gateway_code == code
     # refused → acked FAIL → the simulator sends it again, as WeChat Pay would
-    wait_until(lambda: [d for d in wxpay.deliveries(no) if d["forge"] == forge and d["attempts"] >= 2])
+    wait_for(lambda: [d for d in wxpay.deliveries(no) if d["forge"] == forge and d["attempts"] >= 2])
 
 
 @pytest.mark.parametrize(("forge", "code"), [
@@ -58,7 +59,7 @@ def test_forged_v2_payment_notifications_are_refused(wxpay, v2, receiver, notify
     forged = receiver.wait(2)[1]["parsed"]
     assert isinstance(forged, NotificationInvalid) and forged.gateway_code == code
     # our <return_code>FAIL</return_code> answer makes the simulator send it again
-    wait_until(lambda: [d for d in wxpay.deliveries(no) if d["forge"] == forge and d["attempts"] >= 2])
+    wait_for(lambda: [d for d in wxpay.deliveries(no) if d["forge"] == forge and d["attempts"] >= 2])
 
 
 def test_tampered_v2_refund_req_info_is_refused(wxpay, v2, receiver, notify_url):
@@ -90,14 +91,14 @@ def test_the_same_notification_ten_more_times(wxpay, gateway, receiver, notify_u
     parsed = [a["parsed"] for a in receiver.wait(11)]
     assert {(n.notification_id, n.trade.transaction_id, n.trade.state) for n in parsed} == \
         {(parsed[0].notification_id, parsed[0].trade.transaction_id, TradeState.PAID)}
-    wait_until(lambda: all(d["status"] == "acked" for d in wxpay.deliveries(no)))
+    wait_for(lambda: all(d["status"] == "acked" for d in wxpay.deliveries(no)))
     assert len(wxpay.deliveries(no)) == 11
 
 
 def test_retried_until_acknowledged(wxpay, gateway, receiver, notify_url):
     receiver.fail_first = 3
     no = _paid(wxpay, gateway, notify_url, receiver)
-    [delivery] = wait_until(lambda: [d for d in wxpay.deliveries(no) if d["status"] == "acked"])
+    [delivery] = wait_for(lambda: [d for d in wxpay.deliveries(no) if d["status"] == "acked"])
     assert delivery["answers"] == [500, 500, 500, 200]
     assert [a["failed"] for a in receiver.wait(4)] == [True, True, True, False]
 
@@ -107,14 +108,14 @@ def test_an_unreachable_merchant_is_retried_on_the_schedule(wxpay, v3, receiver,
     v3.create(order)
     wxpay.post("pay", {"out_trade_no": order.out_trade_no})
     # scale 0.001: attempts at 0, 15, 30, 60 ms, then 240 ms …
-    [delivery] = wait_until(lambda: [d for d in wxpay.deliveries(order.out_trade_no) if d["attempts"] >= 4])
+    [delivery] = wait_for(lambda: [d for d in wxpay.deliveries(order.out_trade_no) if d["attempts"] >= 4])
     assert delivery["status"] == "pending" and set(delivery["answers"]) == {"ConnectionError"}
 
 
 def test_a_refund_notification_can_arrive_before_its_payment(wxpay, v3, receiver, notify_url):
     no = _paid(wxpay, v3, notify_url, receiver, hold=True)
     v3.refund(RefundRequest(no, "RF" + no, 2500, 2500))
-    wait_until(lambda: v3.query_refund("RF" + no, no).state is RefundState.SUCCEEDED)
+    wait_for(lambda: v3.query_refund("RF" + no, no).state is RefundState.SUCCEEDED)
     time.sleep(0.03)
     assert receiver.arrived == []  # both held
     wxpay.post("release", {"out_trade_no": no, "order": "newest_first"})
@@ -144,7 +145,7 @@ def test_the_notifier_gives_up_after_the_sixteen_attempts_of_the_schedule(wxpay,
     try:
         notice = Notice("payment", "v3", "GIVEUP000001", notify_url, {})
         delivery = notifier.send(Message(notice, b"{}", dict, "application/json"))
-        wait_until(lambda: delivery.status == "gave_up")
+        wait_for(lambda: delivery.status == "gave_up")
         assert delivery.answers == [500] * (len(SCHEDULE) + 1) == [500] * 16
     finally:
         notifier.close()

@@ -28,7 +28,8 @@ from payments.interface import (
     TradeState,
 )
 from payments.wechatpay import WeChatPayV3Gateway
-from tests.integration.wechatpay.conftest import v3_config, wait_until
+from tests.integration.wechatpay.conftest import v3_config
+from tests.waiting import wait_for
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 
@@ -162,7 +163,7 @@ def test_an_answer_lost_to_a_timeout_is_unknown_and_the_trade_exists(wxpay, noti
         impatient.create(order)
     assert unknown.value.gateway_code == "TIMEOUT"
     wxpay.post("faults", {"latency_ms": 0})
-    wait_until(lambda: wxpay.get("trades").json()["items"])
+    wait_for(lambda: wxpay.get("trades").json()["items"])
     assert impatient.query(order.out_trade_no).state is TradeState.PENDING
 
 
