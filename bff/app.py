@@ -148,16 +148,16 @@ def _register_blueprints(app: Flask) -> None:
     from bff.appointments.routes import blp as appointments
     from bff.auth.routes import blp as auth
     from bff.billing import service as billing
-    from bff.billing.admin_routes import blp as admin_bills
     from bff.billing.routes import blp as bills
     from bff.catalog.routes import blp as catalog
     from bff.health import blp as health
     from bff.health_cards.routes import blp as health_cards
     from bff.kiosk.routes import blp as kiosk
     from bff.patients.routes import blp as patients
-    from bff.payments.admin_routes import blp as admin_refunds
     from bff.payments.routes import blp as payments
     from bff.payments.routes import notify_blp
+    from bff.staff.admin_routes import bills_blp as admin_bills
+    from bff.staff.admin_routes import blp as admin_refunds
     from bff.staff.routes import blp as staff
 
     app.register_blueprint(health)

@@ -9,7 +9,7 @@ from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
 
 from bff.error_catalogue import CATALOGUE, spec
-from bff.his.port import HisUnavailable, HisUnsupported
+from bff.his.port import FeatureOff, HisUnavailable, HisUnsupported
 
 log = logging.getLogger("bff.errors")
 
@@ -108,6 +108,11 @@ def register(app) -> None:
     def _his_unavailable(error: HisUnavailable):
         log.warning("his unavailable: %s", error)
         return error_response("HIS_UNAVAILABLE", 503, headers={"Retry-After": "5"})
+
+    @app.errorhandler(FeatureOff)
+    def _feature_off(error: FeatureOff):
+        return error_response("FEATURE_UNAVAILABLE", 501, f"本院暂未开通线上{error.label}，请到医院窗口办理",
+                              details={"feature": error.feature})
 
     @app.errorhandler(HisUnsupported)
     def _his_unsupported(error: HisUnsupported):  # a use case that forgot features.require: still no 500

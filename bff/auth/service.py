@@ -41,3 +41,8 @@ def _find_or_create_user(openid: str, unionid: str | None) -> User:
         db.session.rollback()
         user = db.session.execute(db.select(User).filter_by(openid=openid)).scalar_one()
     return user
+
+
+def lock_account(user_id: int) -> None:
+    """Lock the user's row until the transaction ends (a no-op UPDATE: PostgreSQL row lock, SQLite write lock)."""
+    db.session.execute(db.update(User).where(User.id == user_id).values(id=User.id))

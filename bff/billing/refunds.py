@@ -14,15 +14,13 @@ import uuid
 
 from flask import current_app
 
-from bff import outbox
+from bff import audit, outbox, rows
 from bff.billing.models import SETTLEMENT_TRANSITIONS, SettlementOrder
 from bff.errors import AppError
 from bff.extensions import db
 from bff.his import features
 from bff.his.port import HisRejected
-from bff.payments import records, refunds
-from bff.payments.models import Payment
-from bff.staff import service as staff_service
+from bff.payments import service as cashier
 
 log = logging.getLogger("bff.billing")
 
@@ -38,7 +36,7 @@ def refund_settled(order_id: str, staff, reason: str, ip: str) -> SettlementOrde
     if order.status != "settled" or not order.his_settlement_id:
         raise AppError("SETTLEMENT_NOT_REFUNDABLE", details={"status": order.status})
     if not order.his_refund_request_id:
-        records.change(SettlementOrder, order, his_refund_request_id=uuid.uuid4().hex, refund_reason=reason[:80])
+        rows.transition(order, his_refund_request_id=uuid.uuid4().hex, refund_reason=reason[:80])
         db.session.commit()
     try:
         back = current_app.extensions["his"].refund_bill(order.his_refund_request_id, order.his_settlement_id,
@@ -46,16 +44,15 @@ def refund_settled(order_id: str, staff, reason: str, ip: str) -> SettlementOrde
     except HisRejected as error:
         log.warning("settlement %s: the HIS refused the refund (%s)", order.id, error.code)
         raise AppError("BILL_REFUND_REFUSED", details={"his_code": error.code}) from None
-    payment = db.session.execute(db.select(Payment).where(Payment.out_trade_no == order.trade_no)).scalar_one()
     if "refunding" not in SETTLEMENT_TRANSITIONS.get(order.status, set()):
         raise AppError("SETTLEMENT_NOT_REFUNDABLE", details={"status": order.status})
     try:
-        records.change(SettlementOrder, order, status="refunding", his_refund_id=back.refund_id)
-    except records.StatusChanged:  # another request refunded it at this moment: the HIS answered it the same
+        rows.transition(order, status="refunding", his_refund_id=back.refund_id)
+    except rows.StatusChanged:  # another request refunded it at this moment: the HIS answered it the same
         db.session.rollback()
         return db.session.get(SettlementOrder, order_id)
-    refunds.request_refund(payment, back.amount, order.refund_reason or reason or "门诊退费")
-    staff_service.audit(staff, "bill_refund", ip, patient_id=order.patient_id,
+    cashier.refund_trade(order.trade_no, back.amount, order.refund_reason or reason or "门诊退费")
+    audit.record(staff, "bill_refund", ip, patient_id=order.patient_id,
                         detail=f"settlement {order.id} {back.refund_id} {back.amount} fen")
     db.session.commit()
     outbox.kick()

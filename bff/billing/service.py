@@ -15,6 +15,7 @@ from flask import current_app
 
 from bff import clock, outbox, rows
 from bff.billing.models import SETTLEMENT_TRANSITIONS, SettlementOrder
+from bff.billing.refunds import refund_settled  # noqa: F401 -- 退费, served by bff.staff
 from bff.errors import AppError
 from bff.extensions import db
 from bff.health_cards import service as health_cards

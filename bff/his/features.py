@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from flask import current_app
 
-from bff.errors import AppError
-from bff.his.port import FEATURES, features_off
+from bff.his.port import FEATURES, FeatureOff, features_off
 
 
 def off() -> dict[str, str]:
@@ -22,5 +21,4 @@ def require(feature: str) -> None:
         raise KeyError(feature)
     turned_off = off()
     if feature in turned_off:
-        raise AppError("FEATURE_UNAVAILABLE", f"本院暂未开通线上{turned_off[feature]}，请到医院窗口办理",
-                       details={"feature": feature})
+        raise FeatureOff(feature, turned_off[feature])  # bff.errors answers FEATURE_UNAVAILABLE

@@ -77,6 +77,15 @@ CORE_OPERATIONS = ("ping", "list_departments", "list_doctors", "list_schedules",
                    "find_or_create_patient")
 
 
+class FeatureOff(HisError):
+    """A use case refused before any write: this hospital's HIS does not offer the feature it needs."""
+
+    def __init__(self, feature: str, label: str):
+        super().__init__(f"feature {feature} is off: the HIS mapping lacks its operations")
+        self.feature = feature
+        self.label = label
+
+
 def features_off(missing: frozenset[str] | set[str]) -> dict[str, str]:
     """The features (name → what it is, in Chinese) that the missing operations turn off."""
     return {name: label for name, (label, ops) in FEATURES.items() if missing.intersection(ops)}

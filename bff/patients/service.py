@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 from flask import current_app
-from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
 from bff import clock
-from bff.auth.models import User
+from bff.auth import service as accounts
 from bff.crypto import DataCipher, mask_id_number, mask_phone
 from bff.errors import AppError
 from bff.extensions import db
@@ -118,7 +117,7 @@ def _lock_user(user_id: int) -> None:
     """Serialise one user's adds: a no-op UPDATE of their row, as the transaction's first statement
     (PostgreSQL: a row lock held to commit; SQLite: the write lock, which a reader could not take)."""
     db.session.rollback()
-    db.session.execute(update(User).where(User.id == user_id).values(id=User.id))
+    accounts.lock_account(user_id)
 
 
 def _insert(user_id: int, fields: dict, action: str, verification_id: int | None = None) -> Patient:

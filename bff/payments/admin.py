@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import logging
 
-from bff import clock, outbox
+from bff import audit, clock, outbox
 from bff.errors import AppError
 from bff.extensions import db
 from bff.payments import records, refunds
 from bff.payments.models import Refund, new_trade_no
-from bff.staff import service as staff_service
 
 log = logging.getLogger("bff.payments")
 
@@ -70,7 +69,7 @@ def reissue(refund_id: int, staff, ip: str) -> Refund:
     if payment.status == "paid":
         records.move(payment, "refunding")
     outbox.enqueue("send_refund", f"refund:{refund.id}:reissue:{refund.attempts}", {"refund_id": refund.id})
-    staff_service.audit(staff, "refund_reissue", ip, detail=f"refund {refund.id} {refund.out_refund_no} "
+    audit.record(staff, "refund_reissue", ip, detail=f"refund {refund.id} {refund.out_refund_no} "
                                                              f"{refund.amount} fen")
     db.session.commit()
     outbox.kick()
@@ -90,7 +89,7 @@ def settle_offline(refund_id: int, staff, note: str, ip: str) -> Refund:
     except records.StatusChanged:
         raise AppError("REFUND_NOT_FAILED") from None
     refunds.money_back(payment, refund, "offline")
-    staff_service.audit(staff, "refund_offline", ip, detail=f"refund {refund.id} {refund.out_refund_no} "
+    audit.record(staff, "refund_offline", ip, detail=f"refund {refund.id} {refund.out_refund_no} "
                                                              f"{refund.amount} fen: {note}")
     db.session.commit()
     log.warning("refund settled offline by staff %s", staff.id,

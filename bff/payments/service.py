@@ -22,6 +22,10 @@ from bff.auth import service as auth
 from bff.errors import AppError
 from bff.extensions import db
 from bff.payments import orders, records, refunds
+
+# The admin desk's use cases (refunds that need a person), served by bff.staff's admin routes.
+from bff.payments.admin import list_refunds, reissue, settle_offline  # noqa: F401
+from bff.payments.admin import present as present_refund  # noqa: F401
 from bff.payments.models import Payment, new_trade_no
 from bff.payments.records import gateways
 from payments.interface import (
@@ -376,3 +380,10 @@ def settle_stuck(older_than: dt.timedelta, limit: int = 100) -> int:
             log.warning("stuck payment %d not settled yet: %s", payment.id,
                         getattr(error, "code", type(error).__name__), extra={"out_trade_no": payment.out_trade_no})
     return changed
+
+
+def refund_trade(out_trade_no: str, amount: int, reason: str) -> None:
+    """Queue money back on the payment of out_trade_no (e.g. 退费 of settled bills); the caller commits."""
+    payment = db.session.execute(db.select(Payment).where(Payment.out_trade_no == out_trade_no)).scalar_one()
+    refunds.request_refund(payment, amount, reason)
+

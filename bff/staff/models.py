@@ -48,18 +48,3 @@ class LoginFailure(db.Model):
     lockouts = db.Column(db.Integer, nullable=False, default=0)  # each one twice as long as the one before
     locked_until = db.Column(AwareDateTime())
     last_failed_at = db.Column(AwareDateTime(), nullable=False, index=True)
-
-
-class AuditEntry(db.Model):
-    """Who looked at which patient, when and from where; never changed (database triggers refuse it)."""
-
-    __tablename__ = "staff_audit"
-
-    id = db.Column(db.Integer, primary_key=True)
-    at = db.Column(AwareDateTime(), nullable=False, default=_utcnow, index=True)
-    staff_id = db.Column(db.Integer, db.ForeignKey("staff_accounts.id"), nullable=False, index=True)
-    action = db.Column(db.String(32), nullable=False)  # scan / scan_refused / scan_failed / forbidden / audit_read …
-    patient_id = db.Column(db.Integer, db.ForeignKey("patients.id"), index=True)
-    his_patient_id = db.Column(db.String(64))
-    detail = db.Column(db.String(255), nullable=False, default="")
-    ip = db.Column(db.String(64), nullable=False, default="")

@@ -6,9 +6,9 @@ refused, failed), a role refused (staff_required), and the admin's read of the a
 from flask import current_app, g, request
 from flask_smorest import Blueprint
 
+from bff import audit as audit_log
 from bff.errors import AppError
 from bff.extensions import db, limiter
-from bff.staff import audit as audit_log
 from bff.staff import schemas, service
 from bff.staff.tokens import staff_required
 

@@ -7,6 +7,7 @@ import logging
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
+from bff import audit as audit_log
 from bff import clock
 from bff.appointments import service as appointments
 from bff.crypto import mask_id_number, mask_name, mask_phone
@@ -14,7 +15,6 @@ from bff.errors import AppError
 from bff.extensions import db
 from bff.health_cards import service as health_cards
 from bff.his.port import HisError, HisUnavailable, PatientInfo
-from bff.staff import audit as audit_log
 from bff.staff import lockout, passwords, tokens
 from bff.staff.models import ROLES, StaffAccount
 from health_card.codes import CardChannel, Scene
@@ -127,12 +127,6 @@ def set_password(username: str, password: str) -> StaffAccount:
     lockout.clear(username)
     db.session.commit()
     return account
-
-
-def audit(staff: StaffAccount, action: str, ip: str | None = None, patient_id: int | None = None,
-          detail: str = "") -> None:
-    """Write an audit entry for a staff action of another domain (refunds, 退费) in the caller's transaction."""
-    audit_log.record(staff, action, ip, patient_id=patient_id, detail=detail)
 
 
 def _account(username: str) -> StaffAccount:

@@ -6,9 +6,9 @@ import functools
 from flask import current_app, g, request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from bff import audit
 from bff.errors import AppError
 from bff.extensions import db
-from bff.staff import audit
 from bff.staff.models import StaffAccount
 
 _SALT = "yiqiao.staff-token.v1"

@@ -1,9 +1,12 @@
-"""`/api/v1/admin/refunds`: refunds that need a person (admins only)."""
+"""The admin desks: refunds that need a person (`/api/v1/admin/refunds`) and 退费 of settled fees
+(`/api/v1/admin/bill-settlements`). Staff serve them; the use cases are the cashier's and billing's."""
 from flask import g, request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from bff.payments import admin
+from bff.billing import schemas as billing_schemas
+from bff.billing import service as billing
+from bff.payments import service as cashier
 from bff.staff.tokens import staff_required
 
 blp = Blueprint("admin_refunds", __name__, url_prefix="/api/v1/admin/refunds", description="退款人工处理")
@@ -55,7 +58,7 @@ def _ip() -> str:
 @blp.response(200, AdminRefundList)
 def list_refunds(query):
     """Refunds newest first, e.g. status=refund_failed: refused by the gateway for good, a person must act."""
-    return {"items": [admin.present(r) for r in admin.list_refunds(query.get("status"))]}
+    return {"items": [cashier.present_refund(r) for r in cashier.list_refunds(query.get("status"))]}
 
 
 @blp.route("/<int:refund_id>/reissue", methods=["POST"])
@@ -63,7 +66,7 @@ def list_refunds(query):
 @blp.response(200, AdminRefundOut)
 def reissue(refund_id):
     """Ask the gateway again (e.g. after the merchant account was topped up). Audited."""
-    return admin.present(admin.reissue(refund_id, g.staff, _ip()))
+    return cashier.present_refund(cashier.reissue(refund_id, g.staff, _ip()))
 
 
 @blp.route("/<int:refund_id>/settle-offline", methods=["POST"])
@@ -72,4 +75,22 @@ def reissue(refund_id):
 @blp.response(200, AdminRefundOut)
 def settle_offline(body, refund_id):
     """The money was paid back another way: recorded with the note and who, audited, counted in reconciliation."""
-    return admin.present(admin.settle_offline(refund_id, g.staff, body["note"], _ip()))
+    return cashier.present_refund(cashier.settle_offline(refund_id, g.staff, body["note"], _ip()))
+
+
+bills_blp = Blueprint("admin_bill_settlements", __name__, url_prefix="/api/v1/admin/bill-settlements",
+                description="门诊退费")
+
+
+class BillRefundIn(Schema):
+    reason = fields.String(required=True, validate=validate.Length(1, 80, error="请填写退费原因"))
+
+
+@bills_blp.route("/<settlement_id>/refund", methods=["POST"])
+@staff_required("admin", "registrar")
+@bills_blp.arguments(BillRefundIn)
+@bills_blp.response(200, billing_schemas.SettlementOut)
+def refund(body, settlement_id):
+    """退费: the HIS lets the settled bills go, then the money goes back through the payment. Audited."""
+    order = billing.refund_settled(settlement_id, g.staff, body["reason"], _ip())
+    return billing.present(order)

@@ -1,10 +1,35 @@
-"""The staff audit log: who did what to which patient's data, when and from where; append-only."""
+"""The staff audit log: who did what to which patient's data, when and from where; append-only.
+
+Shared by every domain a member of staff acts in (scans, refunds, 退费), so it sits below them all,
+like the outbox: a staff account is referred to by its id only.
+"""
 from __future__ import annotations
+
+import datetime as dt
 
 from flask import has_request_context, request
 
+from bff.db_types import AwareDateTime
 from bff.extensions import db
-from bff.staff.models import AuditEntry, StaffAccount
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class AuditEntry(db.Model):
+    """Who looked at which patient, when and from where; never changed (database triggers refuse it)."""
+
+    __tablename__ = "staff_audit"
+
+    id = db.Column(db.Integer, primary_key=True)
+    at = db.Column(AwareDateTime(), nullable=False, default=_utcnow, index=True)
+    staff_id = db.Column(db.Integer, db.ForeignKey("staff_accounts.id"), nullable=False, index=True)
+    action = db.Column(db.String(32), nullable=False)  # scan / scan_refused / scan_failed / forbidden / audit_read …
+    patient_id = db.Column(db.Integer, db.ForeignKey("patients.id"), index=True)
+    his_patient_id = db.Column(db.String(64))
+    detail = db.Column(db.String(255), nullable=False, default="")
+    ip = db.Column(db.String(64), nullable=False, default="")
 
 
 def client_ip() -> str:
@@ -12,7 +37,7 @@ def client_ip() -> str:
     return (request.remote_addr or "") if has_request_context() else ""
 
 
-def record(staff: StaffAccount, action: str, ip: str | None = None, patient_id: int | None = None,
+def record(staff, action: str, ip: str | None = None, patient_id: int | None = None,
            his_patient_id: str | None = None, detail: str = "") -> AuditEntry:
     """Write one audit entry in the caller's transaction (the request's address unless ip is given)."""
     entry = AuditEntry(staff_id=staff.id, action=action, patient_id=patient_id, his_patient_id=his_patient_id,
