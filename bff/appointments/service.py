@@ -47,7 +47,6 @@ _REJECTIONS = {
 }
 
 
-_his = current_his  # the HIS in use
 
 
 def _rejection(error: HisRejected) -> AppError:
@@ -177,7 +176,7 @@ def _duplicate(patient_id: int, schedule: port.Schedule) -> AppError:
 def _lock_in_his(appointment: Appointment) -> dict:
     """Hold the place in the HIS; answer what the lock tells, stored with the next status change."""
     try:
-        lock = _his().lock_slot(appointment.request_id, appointment.his_patient_id,
+        lock = current_his().lock_slot(appointment.request_id, appointment.his_patient_id,
                                 appointment.schedule_id, appointment.slot_id)
     except HisRejected as error:
         _give_up(appointment, error.code, unlock=False)
@@ -196,7 +195,7 @@ def _lock_in_his(appointment: Appointment) -> dict:
 
 def _release_uncertain_lock(appointment: Appointment) -> None:
     try:
-        _his().unlock_slot(appointment.request_id)
+        current_his().unlock_slot(appointment.request_id)
     except HisError:
         pass  # recovery releases it
     appointment.failure_code = "LOCK_UNKNOWN"
@@ -206,7 +205,7 @@ def _release_uncertain_lock(appointment: Appointment) -> None:
 
 def _confirm(appointment: Appointment, lock: dict) -> Appointment:
     try:
-        registration = _his().confirm_registration(appointment.request_id)
+        registration = current_his().confirm_registration(appointment.request_id)
     except HisRejected as error:
         _give_up(appointment, error.code, unlock=True)
         raise _rejection(error) from error
@@ -218,7 +217,7 @@ def _confirm(appointment: Appointment, lock: dict) -> Appointment:
 
 def _ask_his(appointment: Appointment) -> port.Registration:
     try:
-        registration = _his().query_registration(appointment.request_id)
+        registration = current_his().query_registration(appointment.request_id)
     except HisUnavailable:
         log.warning("appointment %s left pending: HIS unreachable after confirm", appointment.id)
         raise
@@ -256,7 +255,7 @@ def report_booking(appointment: Appointment) -> None:
 
 def _cancel_orphan(registration: port.Registration) -> None:
     try:
-        _his().cancel_registration(registration.registration_id, "预约已失效，系统自动退号")
+        current_his().cancel_registration(registration.registration_id, "预约已失效，系统自动退号")
     except HisError:
         log.error("orphan HIS registration %s could not be cancelled", registration.registration_id)
 
@@ -283,7 +282,7 @@ def release_lock(request_id: str) -> None:
     place held in the HIS for the cool-down and the recovery age, only until the HIS is back.
     """
     try:
-        _his().unlock_slot(request_id)
+        current_his().unlock_slot(request_id)
     except HisError as error:
         log.warning("HIS hold %s not released yet (%s): queued until the HIS answers", request_id,
                     type(error).__name__)
@@ -294,11 +293,11 @@ def release_lock(request_id: str) -> None:
 @outbox.handler("release_his_lock")
 def _release_queued_lock(payload: dict) -> None:
     """Outbox: release a HIS hold (a no-op in the HIS when it is gone already)."""
-    _his().unlock_slot(payload["request_id"])
+    current_his().unlock_slot(payload["request_id"])
 
 
 def _his_invalidate(schedule_id: str) -> None:
-    invalidate = getattr(_his(), "invalidate_slots", None)
+    invalidate = getattr(current_his(), "invalidate_slots", None)
     if invalidate:
         invalidate(schedule_id)
 
@@ -370,7 +369,7 @@ def finish_cancel(payload: dict) -> None:
     appointment = db.session.get(Appointment, payload["appointment_id"])
     if appointment is None or appointment.status != "confirmed":
         return
-    registration = _his().query_registration(appointment.request_id)
+    registration = current_his().query_registration(appointment.request_id)
     if registration is None or registration.status != "cancelled":
         return  # the HIS kept the registration: so do we
     log.warning("appointment %s: cancelled in the HIS, finishing ours after an interruption", appointment.id)
@@ -395,9 +394,9 @@ def _stop_payment(appointment: Appointment):
 def _cancel_in_his(appointment: Appointment) -> None:
     try:
         if appointment.status == "confirmed":
-            _his().cancel_registration(appointment.registration_id, "患者线上取消")
+            current_his().cancel_registration(appointment.registration_id, "患者线上取消")
         else:
-            _his().unlock_slot(appointment.request_id)
+            current_his().unlock_slot(appointment.request_id)
     except HisRejected as error:  # cancelling twice is already a no-op in every adapter
         raise AppError("CANCEL_REJECTED", error.message or "医院系统不允许取消该预约") from error
 
@@ -412,7 +411,7 @@ def check_in(user_id: int, appointment_id: str) -> Appointment:
         raise AppError("NOT_CHECKINABLE")
     _check_window(appointment)
     try:
-        result = _his().check_in(appointment.registration_id)
+        result = current_his().check_in(appointment.registration_id)
     except HisRejected as error:
         raise AppError("CHECKIN_REJECTED", error.message or "医院系统暂不允许签到") from error
     try:
@@ -446,7 +445,7 @@ def queue(user_id: int, appointment_id: str) -> port.QueueStatus:
     appointment = get_for(user_id, appointment_id)
     if appointment.status != "checked_in":
         raise AppError("NOT_CHECKED_IN")
-    return _his().queue_status(appointment.registration_id)
+    return current_his().queue_status(appointment.registration_id)
 
 
 def expire_holds() -> int:
@@ -486,7 +485,7 @@ def recover_pending(older_than: dt.timedelta) -> int:
     settled = 0
     for appointment in stuck:
         try:
-            registration = _his().query_registration(appointment.request_id)
+            registration = current_his().query_registration(appointment.request_id)
             if registration is not None:
                 _mark_confirmed(appointment, registration)
             else:

@@ -12,12 +12,11 @@ import json
 import logging
 import uuid
 
-from flask import current_app
-
 from bff import audit, outbox, rows
 from bff.billing.models import SETTLEMENT_TRANSITIONS, SettlementOrder
 from bff.errors import AppError
 from bff.extensions import db
+from bff.his import current as current_his
 from bff.his import features
 from bff.his.port import HisRejected
 from bff.payments import service as cashier
@@ -39,7 +38,7 @@ def refund_settled(order_id: str, staff, reason: str, ip: str) -> SettlementOrde
         rows.transition(order, his_refund_request_id=uuid.uuid4().hex, refund_reason=reason[:80])
         db.session.commit()
     try:
-        back = current_app.extensions["his"].refund_bill(order.his_refund_request_id, order.his_settlement_id,
+        back = current_his().refund_bill(order.his_refund_request_id, order.his_settlement_id,
                                                          [b["id"] for b in json.loads(order.bills)], reason)
     except HisRejected as error:
         log.warning("settlement %s: the HIS refused the refund (%s)", order.id, error.code)

@@ -5,14 +5,13 @@ The patient is told plainly (FEATURE_UNAVAILABLE, before anything is written), `
 """
 from __future__ import annotations
 
-from flask import current_app
-
+from bff.his import current
 from bff.his.port import FEATURES, FeatureOff, features_off
 
 
 def off() -> dict[str, str]:
     """The features this HIS turns off, name → what it is."""
-    return features_off(current_app.extensions["his"].missing_operations())
+    return features_off(current().missing_operations())
 
 
 def require(feature: str) -> None:

@@ -20,7 +20,6 @@ def _cipher() -> DataCipher:
     return current_app.extensions["data_cipher"]
 
 
-_his = current_his  # the HIS in use
 
 
 def present(patient: Patient) -> dict:
@@ -76,16 +75,16 @@ def add(user_id: int, data: dict) -> Patient | verification.Started:
     fields = _fields(data, resident, cipher)
     _precheck(user_id, fields["id_number_index"])
     db.session.rollback()  # no read transaction held while the HIS answers
-    known = _his().find_patient(data["id_type"], resident.number)
+    known = current_his().find_patient(data["id_type"], resident.number)
     if known is not None and _had_before(user_id, fields, known):
         return _insert(user_id, {**fields, "his_patient_id": known.his_patient_id}, "relinked")
     if known is not None:
         return verification.start(user_id, fields, known)
-    his_patient = _his().find_or_create_patient(PatientInfo(
+    his_patient = current_his().find_or_create_patient(PatientInfo(
         name=data["name"], id_type=data["id_type"], id_number=resident.number, phone=data["phone"],
         gender=resident.gender, birthday=resident.birthday))
     if not his_patient.created:  # registered elsewhere a moment ago: it needs proof like any known person
-        known = _his().find_patient(data["id_type"], resident.number)
+        known = current_his().find_patient(data["id_type"], resident.number)
         if known is None:
             raise AppError("HIS_UNAVAILABLE", transient=True)
         return verification.start(user_id, fields, known)

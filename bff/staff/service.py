@@ -14,6 +14,7 @@ from bff.crypto import mask_id_number, mask_name, mask_phone
 from bff.errors import AppError
 from bff.extensions import db
 from bff.health_cards import service as health_cards
+from bff.his import current as current_his
 from bff.his.port import HisError, HisUnavailable, PatientInfo
 from bff.staff import lockout, passwords, tokens
 from bff.staff.models import ROLES, StaffAccount
@@ -191,7 +192,7 @@ def _his_patient_of(card) -> str | None:
     """A card not issued through us: the patient's HIS record by the card's ID (建档 when new)."""
     gender = "M" if card.gender in ("男", "1", "M") else "F"
     try:
-        return current_app.extensions["his"].find_or_create_patient(PatientInfo(
+        return current_his().find_or_create_patient(PatientInfo(
             card.name, card.id_type or "01", card.id_number, card.phone, gender,
             card.birthday or dt.date(1900, 1, 1))).his_patient_id
     except HisUnavailable:
@@ -231,7 +232,7 @@ def _pending_orders(his_patient_id: str | None) -> list[dict] | None:
     if not his_patient_id:
         return []
     try:
-        bills = current_app.extensions["his"].list_pending_bills(his_patient_id)
+        bills = current_his().list_pending_bills(his_patient_id)
     except HisError as error:
         log.warning("pending orders of a scanned patient unavailable: %s", type(error).__name__)
         return None

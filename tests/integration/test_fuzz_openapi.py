@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import uuid
 
 import pytest
 import schemathesis
-import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
@@ -26,8 +24,8 @@ from schemathesis.specs.openapi.checks import (
 from tests.api.booking_helpers import book, find_slot
 from tests.conftest import TEST_CONFIG
 from tests.fakes import FakeClock, FakeWxLogin, resident_id
+from tests.pg import dispose, fresh_schema
 
-DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "20"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 STAFF_PASSWORD = "Fuzz#2026-staff"
@@ -42,25 +40,18 @@ def fuzz_app(healthcard_platform):
     from bff.his.adapters.memory import MemoryHis
     from bff.staff import service as staff
 
-    schema = "yiqiao_fuzz_" + uuid.uuid4().hex[:10]
-    admin = sa.create_engine(DATABASE_URL)
-    with admin.begin() as connection:
-        connection.execute(sa.text(f"CREATE SCHEMA {schema}"))
-    clock = FakeClock()
-    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": f"{DATABASE_URL}?options=-csearch_path%3D{schema}",
-                      "RECONCILE_DIR": f"/tmp/{schema}", "PAYMENT_MODE": "online"},
-                     his=MemoryHis(now=clock), wx_login=FakeWxLogin(), clock=clock,
-                     health_card=healthcard_platform.client("a"))
-    with app.app_context():
-        upgrade(directory="migrations")
-        staff.create("fuzz-admin", "模糊测试", ["admin", "registrar"], STAFF_PASSWORD)
-        app.extensions["sqlalchemy"].session.remove()
-    yield app
-    with app.app_context():
-        app.extensions["sqlalchemy"].engine.dispose()
-    with admin.begin() as connection:
-        connection.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
+    with fresh_schema("yiqiao_fuzz_") as (schema, url):
+        clock = FakeClock()
+        app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url,
+                          "RECONCILE_DIR": f"/tmp/{schema}", "PAYMENT_MODE": "online"},
+                         his=MemoryHis(now=clock), wx_login=FakeWxLogin(), clock=clock,
+                         health_card=healthcard_platform.client("a"))
+        with app.app_context():
+            upgrade(directory="migrations")
+            staff.create("fuzz-admin", "模糊测试", ["admin", "registrar"], STAFF_PASSWORD)
+            app.extensions["sqlalchemy"].session.remove()
+        yield app
+        dispose(app)
 
 
 @pytest.fixture(scope="module")

@@ -6,9 +6,7 @@ constraint, slot counter, compare-and-set transitions) hold under concurrency on
 from __future__ import annotations
 
 import datetime as dt
-import os
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -17,8 +15,7 @@ import sqlalchemy as sa
 from tests.api.booking_helpers import find_slot
 from tests.conftest import TEST_CONFIG, add_patient, login
 from tests.fakes import FakeWxLogin
-
-DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+from tests.pg import DATABASE_URL, dispose, fresh_schema
 
 
 @pytest.fixture
@@ -34,24 +31,16 @@ def pg_app(his, clock, pg_config):
 
     from bff.app import create_app
 
-    schema = "yiqiao_t_" + uuid.uuid4().hex[:10]
-    admin = sa.create_engine(DATABASE_URL)
-    with admin.begin() as connection:
-        connection.execute(sa.text(f"CREATE SCHEMA {schema}"))
-    url = f"{DATABASE_URL}?options=-csearch_path%3D{schema}&application_name={schema}"
-    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url,
-                      "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 20, "max_overflow": 10}, **pg_config},
-                     his=his, wx_login=FakeWxLogin(), clock=clock)
-    app.config["PG_SCHEMA"] = schema
-    with app.app_context():
-        upgrade(directory="migrations")
-        assert "postgresql" in str(app.extensions["sqlalchemy"].engine.url)
-    yield app
-    with app.app_context():
-        app.extensions["sqlalchemy"].engine.dispose()
-    with admin.begin() as connection:
-        connection.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
+    with fresh_schema() as (schema, url):
+        app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url,
+                          "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 20, "max_overflow": 10}, **pg_config},
+                         his=his, wx_login=FakeWxLogin(), clock=clock)
+        app.config["PG_SCHEMA"] = schema
+        with app.app_context():
+            upgrade(directory="migrations")
+            assert "postgresql" in str(app.extensions["sqlalchemy"].engine.url)
+        yield app
+        dispose(app)
 
 
 def _race(app, calls):

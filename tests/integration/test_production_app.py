@@ -4,31 +4,32 @@ from __future__ import annotations
 import base64
 import os
 import secrets
-import uuid
 
 import pytest
-import sqlalchemy as sa
 
-DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+from tests.pg import dispose, fresh_schema
 
 
 @pytest.fixture
 def production_app():
     """Build a production app (own schema on the local PostgreSQL) from settings a test chooses."""
+    with fresh_schema("yiqiao_p_") as (_schema, url):
+        built = []
+        yield _builder(url, built)
+        for app in built:
+            dispose(app)
+
+
+def _builder(url: str, built: list):
+    """build(**overrides): a production app on url with settings nobody answers at; kept in built."""
     from flask_migrate import upgrade
 
     from bff.app import create_app
 
-    schema = "yiqiao_p_" + uuid.uuid4().hex[:10]
-    admin = sa.create_engine(DATABASE_URL)
-    with admin.begin() as connection:
-        connection.execute(sa.text(f"CREATE SCHEMA {schema}"))
-    built = []
-
     def build(**overrides):
         settings = {
             "ENV_NAME": "production", "TESTING": True, "JOBS_IN_PROCESS": False, "RATELIMIT_STORAGE_URI": "memory://",
-            "SQLALCHEMY_DATABASE_URI": f"{DATABASE_URL}?options=-csearch_path%3D{schema}",
+            "SQLALCHEMY_DATABASE_URI": url,
             "SECRET_KEY": secrets.token_urlsafe(48), "DATA_KEY": base64.b64encode(os.urandom(32)).decode(),
             "WX_SECRET": secrets.token_hex(16), "HEALTH_CARD_APP_SECRET": secrets.token_urlsafe(24),
             "PAYMENT_GATEWAYS": "", "API_DOCS_ENABLED": None,
@@ -43,13 +44,7 @@ def production_app():
         built.append(app)
         return app
 
-    yield build
-    for app in built:
-        with app.app_context():
-            app.extensions["sqlalchemy"].engine.dispose()
-    with admin.begin() as connection:
-        connection.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
+    return build
 
 
 def test_production_starts_while_the_his_is_down_and_readyz_says_so(production_app):

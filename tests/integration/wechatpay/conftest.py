@@ -11,7 +11,7 @@ import requests
 from flask import Flask, Response, request
 from werkzeug.serving import make_server
 
-from payments.interface import PaymentError
+from payments.interface import NotificationInvalid, PaymentError
 from payments.wechatpay import WeChatPayV2Gateway, WeChatPayV3Gateway
 from sandbox import keys as sandbox_keys
 from sandbox.wechatpay import create_app, tls
@@ -112,6 +112,21 @@ class Receiver:
         wait_for(lambda: len(self.arrived) >= count, timeout, what="notifications")
         with self.lock:
             return list(self.arrived)
+
+    def forged_one(self) -> NotificationInvalid:
+        """The refusal of a forged notification sent after the genuine first one; nothing else accepted.
+
+        Under load the genuine notification may be sent again meanwhile: look past it for the forged one.
+        """
+        def refused():
+            return [a["parsed"] for a in self.wait(2)[1:] if isinstance(a["parsed"], NotificationInvalid)]
+
+        wait_for(refused, what="the forged notification")
+        genuine = self.wait(1)[0]["body"]
+        accepted = [a for a in self.wait(2)[1:] if a["parsed"] is not None
+                    and not isinstance(a["parsed"], NotificationInvalid) and a["body"] != genuine]
+        assert not accepted, "a forged notification was accepted"
+        return refused()[0]
 
     def parsed(self) -> list:
         """What the gateway made of each accepted arrival."""
