@@ -39,20 +39,30 @@ def lockout_length(lockouts: int) -> dt.timedelta:
     return min(FIRST_LOCKOUT * 2 ** min(lockouts - 1, 20), longest)
 
 
-def failed(username: str, ip: str, now: dt.datetime) -> dt.timedelta | None:
-    """Count one wrong password (atomically, so parallel guesses cannot slip past); the lockout it began."""
+def claim(username: str, ip: str, now: dt.datetime) -> dt.timedelta | None:
+    """Count this attempt BEFORE its password is checked; the lockout it must wait out, or None to go on.
+
+    Counted first, atomically, so guesses sent in parallel cannot all be checked while the count
+    still looks low: only STAFF_MAX_FAILED_LOGINS of them ever reach the password check. A right
+    password clears the count (succeeded); a wrong one leaves it counted (failed).
+    """
     _purge_sometimes(now)
     rows.insert_once(LoginFailure, username=username, ip=ip, failures=0, lockouts=0, last_failed_at=now)
-    count, until = db.session.execute(db.update(LoginFailure).where(_pair(username, ip))
-                                      .values(failures=LoginFailure.failures + 1, last_failed_at=now)
-                                      .returning(LoginFailure.failures, LoginFailure.locked_until)).one()
-    if until is not None and until > now:  # a parallel guess locked it since this one looked: still locked
-        db.session.commit()
-        return until - now
+    open_ = LoginFailure.locked_until.is_(None) | (LoginFailure.locked_until <= now)
+    count = db.session.execute(db.update(LoginFailure).where(_pair(username, ip), open_)
+                               .values(failures=LoginFailure.failures + 1, last_failed_at=now)
+                               .returning(LoginFailure.failures)).scalar_one_or_none()
+    db.session.commit()
+    if count is None:  # locked: not counted, not checked
+        return locked_for(username, ip, now) or FIRST_LOCKOUT
+    if count > current_app.config["STAFF_MAX_FAILED_LOGINS"]:  # parallel guesses past the limit
+        return locked_for(username, ip, now) or FIRST_LOCKOUT
+    return None
+
+
+def failed(username: str, ip: str, now: dt.datetime) -> dt.timedelta | None:
+    """The claimed attempt's password was wrong: the one that reached the limit starts the lockout and answers it."""
     limit = current_app.config["STAFF_MAX_FAILED_LOGINS"]
-    if count < limit:
-        db.session.commit()
-        return None
     # Only the attempt that finds the count still at the limit starts the lockout (the row is locked).
     lockouts = db.session.execute(db.update(LoginFailure).where(_pair(username, ip), LoginFailure.failures >= limit)
                                   .values(failures=0, lockouts=LoginFailure.lockouts + 1)
@@ -62,8 +72,10 @@ def failed(username: str, ip: str, now: dt.datetime) -> dt.timedelta | None:
         db.session.execute(db.update(LoginFailure).where(_pair(username, ip)).values(locked_until=now + length))
         log.warning("staff login locked for one address", extra={
             "username": username, "client_ip": ip, "lockout": lockouts, "seconds": int(length.total_seconds())})
+        db.session.commit()
+        return length
     db.session.commit()
-    return locked_for(username, ip, now) or FIRST_LOCKOUT
+    return None  # still under the limit (an attempt counted after it is refused at claim)
 
 
 def succeeded(username: str, ip: str) -> None:

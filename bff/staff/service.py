@@ -79,7 +79,7 @@ def login(username: str, password: str, ip: str) -> tuple[StaffAccount, str]:
     """
     account = db.session.execute(db.select(StaffAccount).where(StaffAccount.username == username)).scalar_one_or_none()
     now = clock.now()
-    left = lockout.locked_for(username, ip, now)
+    left = lockout.claim(username, ip, now)
     if left is not None:
         passwords.verify(None, password)  # the same work as any other attempt
         raise _locked(left)

@@ -45,3 +45,25 @@ def test_a_nonce_raced_twice_is_accepted_once(staff_app):
 
     codes = sorted(r.status_code for r in _race(staff_app, [call] * 6))
     assert codes == [200, 401, 401, 401, 401, 401]
+
+
+def test_parallel_guesses_past_the_limit_never_reach_the_password_check(staff_app, monkeypatch):
+    import threading
+
+    from bff.staff import passwords
+
+    checked, lock = [], threading.Lock()
+    real_verify = passwords.verify
+
+    def counting(password_hash, password):
+        if password_hash is not None:
+            with lock:
+                checked.append(password)
+        return real_verify(password_hash, password)
+
+    monkeypatch.setattr(passwords, "verify", counting)
+    guesses = [_guess("nurse09", "10.0.0.77", f"guess-{n}") for n in range(15)] + [_guess("nurse09", "10.0.0.77",
+                                                                                          PASSWORD)]
+    codes = [r.status_code for r in _race(staff_app, guesses)]
+    assert len(checked) <= 5, checked  # only as many as the limit were ever tried against the account
+    assert codes.count(200) <= 1 and (codes.count(200) == 0 or PASSWORD in checked)
