@@ -80,9 +80,14 @@ def discard(key: str) -> None:
 
 
 def make_all_due() -> int:
-    """Everything waiting for a retry is due now (the HIS answers again: no backoff left to sit out)."""
+    """Work waiting out a backoff after a failure is due now (the HIS answers again).
+
+    Only rows that have failed before: a first run delayed on purpose (the cancel guard waits for
+    any cancel still in flight) keeps its time.
+    """
     count = db.session.execute(db.update(OutboxMessage).where(
-        OutboxMessage.status == "pending", OutboxMessage.due_at > _utcnow()).values(due_at=_utcnow())).rowcount
+        OutboxMessage.status == "pending", OutboxMessage.due_at > _utcnow(), OutboxMessage.attempts > 0)
+        .values(due_at=_utcnow())).rowcount
     db.session.commit()
     return count
 

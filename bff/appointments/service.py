@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bff import clock, outbox
 from bff.appointments import state
-from bff.appointments.models import Appointment
+from bff.appointments.models import HOLDING, Appointment
 from bff.catalog import service as catalog
 from bff.errors import AppError
 from bff.extensions import db
@@ -292,7 +292,15 @@ def release_lock(request_id: str) -> None:
 
 @outbox.handler("release_his_lock")
 def _release_queued_lock(payload: dict) -> None:
-    """Outbox: release a HIS hold (a no-op in the HIS when it is gone already)."""
+    """Outbox: release a HIS hold (a no-op in the HIS when it is gone already).
+
+    Not when the booking holds its place again meanwhile (a late payment took it back under the
+    same request id): the release was meant for the hold that lapsed, not for this one.
+    """
+    holder = db.session.execute(db.select(Appointment.status).where(
+        Appointment.request_id == payload["request_id"])).scalar_one_or_none()
+    if holder in HOLDING and holder != "pending":
+        return
     current_his().unlock_slot(payload["request_id"])
 
 

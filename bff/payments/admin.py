@@ -11,6 +11,7 @@ from bff.errors import AppError
 from bff.extensions import db
 from bff.payments import records, refunds
 from bff.payments.models import Refund, new_trade_no
+from payments.interface import PaymentError, RefundState, TradeNotFound
 
 log = logging.getLogger("bff.payments")
 
@@ -53,6 +54,30 @@ def _failed(refund_id: int) -> Refund:
     return refund
 
 
+def _not_paid_at_the_gateway(refund: Refund) -> None:
+    """Before a person pays it again: ask the gateway whether the refund went through after all.
+
+    A refund the gateway accepted (or an earlier ask whose answer was lost) may still pay out, e.g.
+    an ABNORMAL one handled in the merchant platform; paying it again, or in cash, would pay twice.
+    """
+    if not refund.refund_id and refund.attempts <= 1:
+        return  # refused outright at the only ask: nothing can be under way
+    try:
+        status = records.gateways().by_name(refund.payment.gateway).query_refund(
+            refund.out_refund_no, refund.payment.out_trade_no)
+    except TradeNotFound:
+        return  # the gateway holds no such refund
+    except PaymentError as error:
+        raise AppError("PAYMENT_UNAVAILABLE", "支付平台暂时无法确认该退款的状态，请稍后再处理",
+                       headers={"Retry-After": "30"}) from error
+    if status.state == RefundState.SUCCEEDED:
+        refunds.record_refund(refund, status)
+        db.session.commit()
+        raise AppError("REFUND_NOT_FAILED", "该退款已由支付平台退回，无需再处理", details={"status": refund.status})
+    if status.state == RefundState.PROCESSING:
+        raise AppError("REFUND_NOT_FAILED", "该退款仍在支付平台处理中，请稍后再看", details={"status": "processing"})
+
+
 def reissue(refund_id: int, staff, ip: str) -> Refund:
     """Ask the gateway again (after the merchant account is topped up …); audited, commits.
 
@@ -60,7 +85,9 @@ def reissue(refund_id: int, staff, ip: str) -> Refund:
     same out_refund_no after a failed request); one it accepted and ended is asked under a new one.
     """
     refund = _failed(refund_id)
+    _not_paid_at_the_gateway(refund)
     payment = records.locked(refund.payment_id)
+    earlier = refund.out_refund_no
     number = new_trade_no("YR") if refund.refund_id else refund.out_refund_no
     try:
         records.move_refund(refund, "pending", out_refund_no=number, refund_id=None, refusal=None)
@@ -69,7 +96,7 @@ def reissue(refund_id: int, staff, ip: str) -> Refund:
     if payment.status == "paid":
         records.move(payment, "refunding")
     outbox.enqueue("send_refund", f"refund:{refund.id}:reissue:{refund.attempts}", {"refund_id": refund.id})
-    audit.record(staff, "refund_reissue", ip, detail=f"refund {refund.id} {refund.out_refund_no} "
+    audit.record(staff, "refund_reissue", ip, detail=f"refund {refund.id} {earlier} -> {refund.out_refund_no} "
                                                              f"{refund.amount} fen")
     db.session.commit()
     outbox.kick()
@@ -81,6 +108,7 @@ def reissue(refund_id: int, staff, ip: str) -> Refund:
 def settle_offline(refund_id: int, staff, note: str, ip: str) -> Refund:
     """The money was paid back another way (cash at the window, bank transfer): the ledger learns it; audited."""
     refund = _failed(refund_id)
+    _not_paid_at_the_gateway(refund)
     payment = records.locked(refund.payment_id)
     now = clock.now()
     try:

@@ -131,3 +131,28 @@ def test_a_refund_abnormal_at_the_bank_is_reissued_under_a_new_number(app, clien
     refunds_complete(app, client)
     assert client.get(f"/api/v1/appointments/{appointment['id']}", headers=alice).get_json()["status"] == "refunded"
     assert_money_holds(app)
+
+
+def test_a_failed_refund_the_gateway_paid_after_all_is_not_paid_again_offline(app, client, alice, clock, staff):
+    from dataclasses import replace
+
+    from payments.interface import RefundState
+    from tests.api.payment_helpers import notify
+
+    appointment, _ = paid_booking(app, client, alice, clock)
+    client.post(f"/api/v1/appointments/{appointment['id']}/cancel", headers=alice)
+    settle(app)
+    dummy = gateway(app)
+    [number] = dummy.settle_refunds(RefundState.FAILED)  # ABNORMAL at the bank…
+    notify(client, dummy.refund_notification(number))
+    for trade in dummy._trades.values():  # …then handled in the merchant platform: the money went back
+        if number in trade.refunds:
+            trade.refunds[number] = replace(trade.refunds[number], state=RefundState.SUCCEEDED)
+    admin = staff("admin01")
+    [item] = _failed(client, admin)
+    response = client.post(f"/api/v1/admin/refunds/{item['id']}/settle-offline", headers=admin,
+                           json={"note": "窗口现金退还"})
+    assert response.status_code == 409 and response.get_json()["error"]["code"] == "REFUND_NOT_FAILED"
+    assert _failed(client, admin) == []  # recorded as refunded by the gateway, not paid a second time
+    assert client.get(f"/api/v1/appointments/{appointment['id']}", headers=alice).get_json()["status"] == "refunded"
+    assert_money_holds(app)

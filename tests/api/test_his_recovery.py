@@ -75,3 +75,41 @@ def test_while_the_his_stays_down_the_release_waits_in_the_outbox_not_lost(
         assert his.state == "open"
         assert outbox.pending_count() == 1  # the release is kept for when the HIS answers
     assert memory_his.live_locks == 1
+
+
+def test_recovery_brings_forward_only_work_that_failed_not_delays_on_purpose(app):
+    from bff import outbox
+    from bff.extensions import db
+
+    with app.app_context():
+        outbox.enqueue("finish_cancel", "guard-1", {}, delay=dt.timedelta(minutes=5))  # waits for a cancel in flight
+        outbox.enqueue("release_his_lock", "retry-1", {}, delay=dt.timedelta(minutes=5))
+        db.session.execute(db.update(outbox.OutboxMessage).where(outbox.OutboxMessage.key == "retry-1")
+                           .values(attempts=3))  # failed three times, now in backoff
+        db.session.commit()
+        assert outbox.make_all_due() == 1
+        due = dict(db.session.execute(db.select(outbox.OutboxMessage.key, outbox.OutboxMessage.due_at)).all())
+        assert due["guard-1"] > due["retry-1"]
+
+
+def test_a_queued_release_leaves_alone_a_place_a_late_payment_took_back(app, client, clock, memory_his, his_clock):
+    from bff.appointments.models import Appointment
+    from bff.appointments.service import expire_holds
+    from bff.extensions import db
+    from bff.jobs import run_outbox
+
+    headers = login(client, "payer")
+    schedule, slot = find_slot(client, headers, clock().date() + dt.timedelta(days=1))
+    held = book(client, headers, add_patient(client, headers)["id"], schedule, slot).get_json()
+    memory_his.set_down(True)
+    _outage(client, headers, his_clock)
+    clock.advance(minutes=11)
+    with app.app_context():
+        expire_holds()  # the release is queued: the HIS is down
+        row = db.session.get(Appointment, held["id"])
+        row.status = "paid"  # the money came after all and the place was taken again under the same request id
+        db.session.commit()
+    memory_his.set_down(False)
+    his_clock.advance(60)
+    run_outbox(app)
+    assert memory_his.live_locks == 1  # the stale release did not free the place the patient paid for
