@@ -34,7 +34,7 @@ REDACTED = "[redacted]"
 # mainland mobile number, a run of 19 digits or more (the gateways' transaction and refund numbers
 # are 28 to 32), and our own out_trade_no / out_refund_no (a prefix, 14 digits of time, 10 hex).
 _ID_NUMBER = re.compile(r"(?<!\d)(\d{6})\d{8}(\d{3}[\dXx])(?!\d)")
-_PHONE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+_PHONE = re.compile(r"(?<![\d+])(?:\+?86[- ]?)?(1[3-9]\d)[- ]?\d{4}[- ]?(\d{4})(?!\d)")  # +86…, 138-1234-5678
 _TRADE_NUMBER = re.compile(r"(?<![0-9A-Za-z])(?:\d{15,}|[A-Z]{1,6}\d{10}[0-9A-F]{10})(\d{4}|[0-9A-F]{4})"
                            r"(?![0-9A-Za-z])")
 

@@ -20,7 +20,7 @@ from bff.extensions import db
 from bff.health_cards import service as health_cards
 from bff.health_cards.service import payment_channel
 from bff.his import current as current_his
-from bff.his import port
+from bff.his import features, port
 from bff.his.port import HisRejected, HisUnavailable
 from bff.patients import service as patients
 from bff.payments import orders
@@ -39,6 +39,7 @@ class AppointmentOrders(orders.OrderType):
 
     def payable(self, order_id: str, user_id: int | None) -> orders.Payable:
         """An appointment awaiting payment, before its hold expires."""
+        features.require("booking")  # no money is taken for a booking the HIS can no longer confirm
         appointment = db.session.get(Appointment, order_id)
         if appointment is None or (user_id is not None and appointment.user_id != user_id) \
                 or appointment.status == "failed":

@@ -312,6 +312,7 @@ def _his_invalidate(schedule_id: str) -> None:
 
 def cancel(user_id: int, appointment_id: str) -> Appointment:
     """Cancel (退号) before the cut-off; a paid fee is refunded."""
+    features.require("booking")  # before the trade is closed or the guard queued
     appointment = get_for(user_id, appointment_id)
     if appointment.status in ("cancelled", "refunded"):
         return appointment

@@ -35,8 +35,12 @@ def refund_settled(order_id: str, staff, reason: str, ip: str) -> SettlementOrde
     if order.status != "settled" or not order.his_settlement_id:
         raise AppError("SETTLEMENT_NOT_REFUNDABLE", details={"status": order.status})
     if not order.his_refund_request_id:
-        rows.transition(order, his_refund_request_id=uuid.uuid4().hex, refund_reason=reason[:80])
+        # Only where none is kept yet: two first requests at once must agree on one id for the HIS.
+        db.session.execute(db.update(SettlementOrder).where(
+            SettlementOrder.id == order.id, SettlementOrder.his_refund_request_id.is_(None)).values(
+            his_refund_request_id=uuid.uuid4().hex, refund_reason=reason[:80]))
         db.session.commit()
+        db.session.refresh(order)
     try:
         back = current_his().refund_bill(order.his_refund_request_id, order.his_settlement_id,
                                                          [b["id"] for b in json.loads(order.bills)], reason)

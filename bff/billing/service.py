@@ -108,6 +108,7 @@ class BillOrders(orders.OrderType):
 
     def payable(self, order_id: str, user_id: int | None) -> orders.Payable:
         """A settlement order not yet paid, before it expires."""
+        features.require("outpatient_payment")
         order = db.session.get(SettlementOrder, order_id)
         if order is None or (user_id is not None and order.user_id != user_id):
             raise AppError("SETTLEMENT_NOT_FOUND")

@@ -20,6 +20,7 @@ from flask import current_app, has_request_context, request
 from sqlalchemy import func, or_, select, update
 
 from bff import clock
+from bff.auth import service as accounts
 from bff.crypto import mask_phone
 from bff.errors import AppError
 from bff.extensions import db
@@ -62,9 +63,14 @@ def audit(action: str, user_id: int, *, id_index: str | None = None, phone_index
                                     patient_id=patient_id, ip=ip))
 
 
-def _refuse(error: AppError, action: str, user_id: int, **where) -> AppError:
-    """Record a refusal in its own commit and answer the error to raise."""
-    db.session.rollback()
+def _refuse(error: AppError, action: str, user_id: int, *, keep_lock: bool = False, **where) -> AppError:
+    """Record a refusal in its own commit and answer the error to raise.
+
+    keep_lock: under the account's lock nothing else is pending, and the refusal must be counted
+    before the lock goes, or a parallel request would not see it.
+    """
+    if not keep_lock:
+        db.session.rollback()
     audit(action, user_id, **where)
     db.session.commit()
     return error
@@ -80,7 +86,7 @@ def _check_daily_limits(user_id: int, phone_index: str, id_index: str) -> None:
             or_(PatientLinkEvent.phone_index == phone_index, PatientLinkEvent.user_id == user_id))).one()
     if counts[0] >= _cfg("VERIFY_DAILY_PER_PHONE") or counts[1] >= _cfg("VERIFY_DAILY_PER_USER"):
         raise _refuse(AppError("RATE_LIMITED", "今天获取验证码的次数已达上限，请明天再试",
-                               details={"reason": "daily_limit"}), "daily_limit", user_id,
+                               details={"reason": "daily_limit"}), "daily_limit", user_id, keep_lock=True,
                       id_index=id_index, phone_index=phone_index)
 
 
@@ -119,18 +125,23 @@ def _check_name(user_id: int, typed: str, record: HisPatientRecord, id_index: st
         or_(PatientLinkEvent.user_id == user_id, PatientLinkEvent.id_number_index == id_index))).scalar()
     if guesses >= _cfg("VERIFY_DAILY_NAME_MISMATCHES"):
         raise _refuse(AppError("RATE_LIMITED", "今天核对姓名的次数已达上限，请明天再试",
-                               details={"reason": "daily_limit"}), "name_limit", user_id, id_index=id_index)
+                               details={"reason": "daily_limit"}), "name_limit", user_id, keep_lock=True,
+                      id_index=id_index)
     if not same_name(typed, record.name):
-        raise _refuse(AppError("PATIENT_IDENTITY_MISMATCH"), "name_mismatch", user_id, id_index=id_index)
+        raise _refuse(AppError("PATIENT_IDENTITY_MISMATCH"), "name_mismatch", user_id, keep_lock=True,
+                      id_index=id_index)
 
 
 def start(user_id: int, fields: dict, record: HisPatientRecord) -> Started:
     """Compare the name with the HIS's, then send a code to the phone on file; no patient yet."""
     cipher = _cipher()
     id_index = fields["id_number_index"]
+    db.session.rollback()
+    accounts.lock_account(user_id)  # one at a time per account: its daily limits hold under parallel requests
     _check_name(user_id, fields["name"], record, id_index)
     if not is_mobile(record.phone):
-        raise _refuse(AppError("PATIENT_PHONE_MISSING"), "no_phone_on_file", user_id, id_index=id_index)
+        raise _refuse(AppError("PATIENT_PHONE_MISSING"), "no_phone_on_file", user_id, keep_lock=True,
+                      id_index=id_index)
     phone_index = cipher.blind_index(record.phone)
     _check_daily_limits(user_id, phone_index, id_index)
     now, public_id, code = clock.now(), secrets.token_urlsafe(24), f"{secrets.randbelow(10**6):06d}"
@@ -142,10 +153,11 @@ def start(user_id: int, fields: dict, record: HisPatientRecord) -> Started:
         is_default=bool(fields.get("is_default")), code_hash=code_hash(public_id, code), attempts=0,
         status="pending", sent_at=now, expires_at=now + dt.timedelta(minutes=_cfg("VERIFY_CODE_MINUTES")))
     db.session.add(verification)
+    db.session.flush()
+    # Counted before texting, with the lock: a parallel request sees it (a send that then fails still counts).
+    audit("code_sent", user_id, id_index=id_index, phone_index=phone_index, verification_id=verification.id)
     db.session.commit()  # before texting: no database lock held while the SMS service answers
     _send(user_id, verification, record.phone, code, {"status": "failed"})
-    audit("code_sent", user_id, id_index=id_index, phone_index=phone_index, verification_id=verification.id)
-    db.session.commit()
     return Started(public_id, mask_phone(record.phone))
 
 

@@ -66,3 +66,22 @@ def test_a_mapping_without_a_core_operation_is_refused_at_start():
     del raw["operations"]["list_slots"]
     with pytest.raises(ValueError, match="list_slots"):
         Mapping(raw)
+
+
+def test_a_booking_cannot_be_paid_or_cancelled_once_booking_is_off(make_app, clock, memory_his):
+    app = make_app(PAYMENT_MODE="online")
+    client = app.test_client()
+    from tests.conftest import login
+
+    headers = login(client, "payer")
+    patient = add_patient(client, headers)
+    schedule, slot = find_slot(client, headers, clock().date() + dt.timedelta(days=1))
+    held = book(client, headers, patient["id"], schedule, slot).get_json()
+    memory_his.switch_off("lock_slot", "unlock_slot", "confirm_registration", "query_registration",
+                          "cancel_registration")  # the hospital's mapping changed after the booking
+    pay = client.post("/api/v1/payments", headers=headers,
+                      json={"order_type": "appointment", "order_id": held["id"], "channel": "wechat"})
+    assert pay.status_code == 501 and _error(pay) == "FEATURE_UNAVAILABLE"  # no money taken
+    cancel = client.post(f"/api/v1/appointments/{held['id']}/cancel", headers=headers)
+    assert cancel.status_code == 501
+    assert client.get(f"/api/v1/appointments/{held['id']}", headers=headers).get_json()["status"] == "awaiting_payment"

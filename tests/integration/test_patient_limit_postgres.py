@@ -45,3 +45,21 @@ def test_parallel_guesses_get_five_tries_in_all(pg_app, memory_his):
 
     codes = _race([guess] * 12)
     assert sorted(codes) == [422] * 5 + [429] * 7
+
+
+def test_parallel_adds_of_a_known_person_send_no_more_codes_than_the_daily_limit(pg_app, memory_his):
+    pg_app.extensions["sms"] = sms = FakeSms()
+    memory_his.add_patient("李秀英", resident_id(860), "13800000001")
+    headers = login(pg_app.test_client(), "texter")
+    limit = pg_app.config["VERIFY_DAILY_PER_USER"]
+
+    def add(name):
+        return lambda: pg_app.test_client().post("/api/v1/patients", headers=headers, json={
+            "name": name, "id_type": "01", "id_number": resident_id(860), "phone": "13912345678",
+            "relation": "other"}).status_code
+
+    codes = _race([add("李秀英") for _ in range(limit + 10)])
+    assert len(sms.sent) <= limit and codes.count(202) == len(sms.sent), codes
+    guesses = _race([add("王小二") for _ in range(12)])  # wrong names from the same account, all at once
+    mismatches = guesses.count(409)
+    assert mismatches <= pg_app.config["VERIFY_DAILY_NAME_MISMATCHES"], guesses

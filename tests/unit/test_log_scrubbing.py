@@ -74,3 +74,10 @@ def test_ordinary_fields_are_left_alone():
     assert scrub_field("status", 200) == 200 and scrub_field("order_type", "appointment") == "appointment"
     assert scrub_field("out_trade_no", None) is None
     assert scrub_field("out_trade_no", "yq-2026/12/04-0007") == "****0007"  # an odd shape, masked by its name
+
+
+def test_phones_written_with_the_country_code_or_dashes_are_masked_too():
+    from bff.logs import scrub
+
+    for written in ("+8613812345678", "8613812345678", "+86 13812345678", "138-1234-5678"):
+        assert "1234" not in scrub(written).replace("5678", ""), written
