@@ -47,7 +47,7 @@ def record(staff, action: str, ip: str | None = None, patient_id: int | None = N
 
 
 def entries(before: int | None, limit: int, staff_id: int | None = None,
-            patient_id: int | None = None) -> tuple[list[AuditEntry], int | None]:
+            patient_id: int | None = None, his_patient_id: str | None = None) -> tuple[list[AuditEntry], int | None]:
     """Entries newest first, a page at a time: (entries, cursor of the next page or None)."""
     query = db.select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit + 1)
     if before:
@@ -56,5 +56,7 @@ def entries(before: int | None, limit: int, staff_id: int | None = None,
         query = query.where(AuditEntry.staff_id == staff_id)
     if patient_id:
         query = query.where(AuditEntry.patient_id == patient_id)
+    if his_patient_id:
+        query = query.where(AuditEntry.his_patient_id == his_patient_id)
     rows = list(db.session.execute(query).scalars())
     return rows[:limit], rows[limit - 1].id if len(rows) > limit else None

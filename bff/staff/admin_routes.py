@@ -4,8 +4,10 @@ from flask import g, request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from bff import audit
 from bff.billing import schemas as billing_schemas
 from bff.billing import service as billing
+from bff.extensions import db
 from bff.payments import service as cashier
 from bff.staff.tokens import staff_required
 
@@ -57,8 +59,14 @@ def _ip() -> str:
 @blp.arguments(RefundQuery(), location="query")
 @blp.response(200, AdminRefundList)
 def list_refunds(query):
-    """Refunds newest first, e.g. status=refund_failed: refused by the gateway for good, a person must act."""
-    return {"items": [cashier.present_refund(r) for r in cashier.list_refunds(query.get("status"))]}
+    """Refunds newest first, e.g. status=refund_failed: refused by the gateway for good, a person must act.
+
+    The list shows orders and trade numbers of patients' payments: reading it is audited.
+    """
+    answer = {"items": [cashier.present_refund(r) for r in cashier.list_refunds(query.get("status"))]}
+    audit.record(g.staff, "refunds_read", _ip(), detail=f"status={query.get('status') or 'any'}")
+    db.session.commit()
+    return answer
 
 
 @blp.route("/<int:refund_id>/reissue", methods=["POST"])

@@ -46,7 +46,7 @@ def scan(body):
 def audit(query):
     """Every staff look-up of a patient, newest first (pass next_cursor as before= for the next page)."""
     entries, cursor = audit_log.entries(query.get("before"), query["limit"], query.get("staff_id"),
-                                        query.get("patient_id"))
+                                        query.get("patient_id"), query.get("his_patient_id"))
     answer = {"items": entries, "next_cursor": cursor}
     # written after the page was read, so a page never shows the read that fetched it
     # The filter is named in the detail; a patient id someone typed may be no patient at all.
@@ -63,9 +63,7 @@ def unlock(username):
     try:
         if len(username) > 32:
             raise ValueError(username)
-        account = service.unlock(username, reactivate=False)
+        account = service.unlock(username, reactivate=False, by=g.staff)
     except ValueError:
         raise AppError("STAFF_ACCOUNT_NOT_FOUND") from None
-    audit_log.record(g.staff, "staff_unlock", detail=f"username={account.username}")
-    db.session.commit()
     return {"username": account.username, "active": account.active}

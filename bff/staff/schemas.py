@@ -1,7 +1,7 @@
 """Staff schemas."""
 from marshmallow import Schema, fields, validate
 
-from bff.ids import MAX_ID
+from bff.ids import HIS_ID, MAX_ID
 from health_card.codes import Scene
 
 
@@ -73,6 +73,8 @@ class AuditQuery(Schema):
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
     staff_id = fields.Integer(validate=validate.Range(1, MAX_ID))
     patient_id = fields.Integer(validate=validate.Range(1, MAX_ID))
+    # scans of cards not issued through us have no patient of ours, only the HIS's id
+    his_patient_id = fields.String(validate=HIS_ID)
 
 
 class AuditEntryOut(Schema):

@@ -108,12 +108,17 @@ def disable(username: str) -> StaffAccount:
     return account
 
 
-def unlock(username: str, reactivate: bool = True) -> StaffAccount:
-    """Lift the lockout from every address (and re-enable a disabled account unless told not to)."""
+def unlock(username: str, reactivate: bool = True, by: StaffAccount | None = None) -> StaffAccount:
+    """Lift the lockout from every address (and re-enable a disabled account unless told not to).
+
+    by: the admin doing it, audited in the same transaction (the CLI, run by hospital IT, passes none).
+    """
     account = _account(username)
     lockout.clear(username)
     if reactivate:
         account.active = True
+    if by is not None:
+        audit_log.record(by, "staff_unlock", detail=f"username={account.username}")
     db.session.commit()
     return account
 

@@ -70,7 +70,8 @@ def test_a_refused_refund_is_listed_for_admins_and_reissued_after_the_top_up(app
     assert _failed(client, admin) == []
     shown = client.get(f"/api/v1/appointments/{appointment['id']}", headers=alice).get_json()
     assert shown["status"] == "refunded" and shown["payment"]["status"] == "refunded"
-    assert ("refund_reissue", ) == _audit(client, admin)[0][:1]
+    actions = [action for action, _ in _audit(client, admin)]
+    assert "refund_reissue" in actions and actions[0] == "refunds_read"  # the desk's reads are audited too
     assert_money_holds(app)
 
 

@@ -160,6 +160,10 @@ def test_a_card_made_elsewhere_is_found_in_the_his_once_whoever_scans_it(app, cl
     by_registrar = scan("reg01").get_json()["patient"]
     assert by_registrar["his_patient_id"] == by_nurse["patient"]["his_patient_id"]
     assert len(memory_his._s.patients) == known + 1  # one record (建档), found again the second time
+    his_id = by_registrar["his_patient_id"]  # no patient of ours: the audit is found by the HIS's id
+    admin = staff(client, "admin01")
+    found = client.get(f"/api/v1/staff/audit?his_patient_id={his_id}", headers=admin).get_json()["items"]
+    assert [e["action"] for e in found] == ["scan", "scan"]
 
 
 def test_a_removed_patient_takes_their_card_along(app, client, alice, staff, platform):
@@ -308,3 +312,11 @@ def test_booking_and_check_in_each_report_once_with_their_codes(app, client, ali
     reports = platform.reports()
     assert sorted((r["scene"], r["card_channel"], r["department"]) for r in reports) == [
         ("0101011", "0402", schedule["department_code"]), ("0101021", "0402", schedule["department_code"])]
+
+
+def test_reading_the_refunds_desk_and_unlocking_an_account_are_audited(client, staff):
+    admin = staff(client, "admin01")
+    assert client.get("/api/v1/admin/refunds?status=refund_failed", headers=admin).status_code == 200
+    assert client.post("/api/v1/staff/accounts/nurse01/unlock", headers=admin).status_code == 200
+    actions = [(e["action"], e["detail"]) for e in _audit(client, staff)]
+    assert ("staff_unlock", "username=nurse01") in actions and ("refunds_read", "status=refund_failed") in actions
