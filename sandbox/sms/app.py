@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 
-from sandbox.faults import Faults
+from sandbox.faults import Faults, register_fault_routes
 from sandbox.keys import SandboxKeys
 from sandbox.sms import signing
 from sandbox.sms.store import Limits, Outbox
@@ -241,8 +241,9 @@ def create_app(keys: SandboxKeys, *, clock: Callable[[], dt.datetime] | None = N
 
     app = Flask("sandbox.sms")
     app.json.ensure_ascii = False
-    outbox = Outbox(clock or (lambda: dt.datetime.now(TZ)), limits)
-    app.extensions["sandbox_sms"] = Sandbox(account_from_keys(keys), outbox, Faults(), timestamp_tolerance)
+    outbox, faults = Outbox(clock or (lambda: dt.datetime.now(TZ)), limits), Faults()
+    app.extensions["sandbox_sms"] = Sandbox(account_from_keys(keys), outbox, faults, timestamp_tolerance)
+    register_fault_routes(app, faults)
     app.register_blueprint(api)
     app.register_blueprint(control.bp)
     return app

@@ -4,7 +4,7 @@
   "template_id", "params", "text", "sent_at"}]}`` newest first; a verification code is ``params[0]``;
 - ``POST /_control/limits {"thirty_seconds", "hour", "day"}`` messages one number may receive
   (omitted keys unchanged, ``{}`` answers them; reset restores 1, 5, 10);
-- ``POST /_control/faults {"latency_ms", "error_rate", "down"}``, ``POST /_control/reset``.
+- ``POST /_control/reset``; ``POST /_control/faults`` is the shared one (sandbox.faults).
 """
 from __future__ import annotations
 
@@ -48,12 +48,6 @@ def limits():
     except (TypeError, ValueError):
         return jsonify({"error": "limits are integers"}), 400
     return jsonify(outbox.limits.settings())
-
-
-@bp.post("/faults")
-def faults():
-    """Set latency_ms, error_rate, down; ``{}`` answers the current settings."""
-    return jsonify(_sandbox().faults.update(_body()))
 
 
 @bp.post("/reset")
