@@ -120,6 +120,22 @@ _TABLE: dict[str, list[tuple[str, int, str]]] = {
         ("STAFF_LOGIN_FAILED", 401, "用户名或密码错误"),
         ("STAFF_LOCKED", 429, "密码错误次数过多，请稍后再试"),
         ("STAFF_ACCOUNT_NOT_FOUND", 404, "没有该工作人员账号"),
+        ("STAFF_PASSWORD_CHANGE_REQUIRED", 403, "首次登录或密码被重置，请先修改密码"),
+        ("NOT_YOUR_WARD", 403, "该患者不在您负责的病区或科室"),
+    ],
+    "床旁执行": [
+        ("PATIENT_CODE_INVALID", 422, "无法识别患者腕带或健康卡，请重新扫描患者"),
+        ("LABEL_INVALID", 422, "无法识别该条码，请扫描执行单或瓶贴上的条码"),
+        ("WRONG_PATIENT", 409, "患者与执行单不符！请停止操作，重新核对患者身份"),
+        ("ORDER_STOPPED", 409, "该医嘱已停止，请勿执行"),
+        ("ALREADY_EXECUTED", 409, "该执行单已执行，请勿重复执行"),
+        ("OUTSIDE_WINDOW", 409, "不在规定的执行时间内，如确需执行请填写原因"),
+        ("SECOND_CHECK_REQUIRED", 428, "高危药品须由另一名护士或医生双人核对"),
+        ("SKIN_TEST_REQUIRED", 409, "该药品须皮试阴性后方可执行"),
+        ("ACTION_NOT_ALLOWED", 409, "该执行单当前不能进行此操作"),
+        ("SCANNED_AT_INVALID", 422, "扫描时间无效：不能晚于现在，也不能早于24小时前"),
+        ("EXECUTION_NOT_FOUND", 404, "执行记录不存在"),
+        ("ORDER_NOT_FOUND", 404, "医嘱不存在"),
     ],
 }
 

@@ -35,6 +35,9 @@ BILL_CHANGED = "BILL_CHANGED"  # the amount to settle differs from the HIS's (bi
 REJECTED = "REJECTED"  # anything else the HIS refused
 # -- 退费 (refund_bill) --
 BILL_NOT_REFUNDABLE = "BILL_NOT_REFUNDABLE"  # dispensed / examined already, or refunded already: the window decides
+# -- bedside order execution --
+ORDER_STOPPED = "ORDER_STOPPED"  # the order was stopped (停嘱) or cancelled: nothing may be given
+ALREADY_EXECUTED = "ALREADY_EXECUTED"  # the HIS holds another execution of this action (not ours: not this request_id)
 
 
 class HisError(Exception):
@@ -71,6 +74,10 @@ FEATURES: dict[str, tuple[str, tuple[str, ...]]] = {
     "outpatient_payment": ("门诊缴费", ("list_pending_bills", "settle_bills", "query_settlement")),
     "reconciliation": ("与医院系统的每日对账", ("list_payment_records",)),
     "bill_refund": ("门诊退费", ("refund_bill",)),
+    "bedside": ("床旁扫码执行医嘱", ("find_inpatient", "list_executions", "get_execution_by_label",
+                                "record_execution", "record_skin_test", "list_ward_executions")),
+    "order_stop": ("医嘱停止", ("stop_order",)),
+    "clinical_summary": ("急救信息（过敏史、血型、慢病、紧急联系人）", ("get_clinical_summary",)),
 }
 CORE_OPERATIONS = ("ping", "list_departments", "list_doctors", "list_schedules", "get_schedule", "list_slots",
                    "find_patient",  # without it a stranger could link anyone's record: no proof, no patients
@@ -277,7 +284,161 @@ class HisPaymentRecord:
     status: str  # "paid" | "refunded"
 
 
-class HisPort(abc.ABC):
+# -- bedside order execution (医嘱执行) ----------------------------------------------------------
+
+ORDER_KINDS = ("infusion", "injection", "oral", "specimen", "treatment", "exam")
+EXECUTION_ACTIONS = ("start", "finish", "collect", "confirm")
+
+
+@dataclass(frozen=True)
+class Inpatient:
+    """A patient as their wristband (腕带) names them: who, where they lie, under which department."""
+
+    his_patient_id: str
+    name: str
+    gender: str  # "M" / "F"
+    birthday: dt.date | None
+    wristband_code: str
+    ward: str  # 病区 code, e.g. "W0101"
+    ward_name: str = ""
+    bed: str = ""  # 床号
+    department: str = ""  # the department code the stay is under
+    admission_no: str = ""  # 住院号
+
+
+@dataclass(frozen=True)
+class OrderItem:
+    """One drug or item of an order (a bottle can hold several)."""
+
+    name: str
+    dose: str = ""  # "0.5g", "250ml"
+    spec: str = ""
+
+
+@dataclass(frozen=True)
+class OrderExecution:
+    """One planned execution of a medical order (执行计划), with the label (瓶贴/执行单/试管条码) printed for it.
+
+    ``status`` is the HIS's view: due / in_progress (an infusion started) / done / stopped (the
+    order was stopped before this execution) / cancelled. The trace fields say who prescribed,
+    reviewed (pharmacist or nurse 审核/核对) and dispensed (药房发药) it, when the HIS knows.
+    """
+
+    execution_id: str
+    order_id: str
+    his_patient_id: str
+    label_code: str
+    kind: str  # one of ORDER_KINDS
+    items: tuple[OrderItem, ...]
+    dose: str
+    route: str  # 静脉滴注 / 肌内注射 / 口服 / 静脉采血 …
+    scheduled_at: dt.datetime
+    status: str
+    high_alert: bool = False
+    skin_test_required: bool = False
+    skin_test_result: str = ""  # "" (none recorded) / "negative" / "positive"
+    frequency: str = ""  # qd / bid / st …
+    ward: str = ""
+    bed: str = ""
+    ordered_by: str = ""
+    ordered_at: dt.datetime | None = None
+    reviewed_by: str = ""
+    reviewed_at: dt.datetime | None = None
+    dispensed_by: str = ""
+    dispensed_at: dt.datetime | None = None
+    stopped_by: str = ""
+    stopped_at: dt.datetime | None = None
+    executed_by: str = ""  # as the HIS has it (may be written by another system than ours)
+    executed_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class ExecutionReport:
+    """What the BFF tells the HIS about one action done at the bedside (执行回写)."""
+
+    request_id: str  # made once per action, reused on every retry: the HIS records it once
+    execution_id: str
+    action: str  # one of EXECUTION_ACTIONS
+    staff_code: str  # the scanning nurse's username
+    staff_name: str
+    at: dt.datetime  # when it was done (the PDA's scanned_at when sent later)
+    second_checker: str = ""  # username of the second nurse or doctor (high-alert drugs)
+    volume_ml: int | None = None  # infusion finish: the volume given
+    specimen_code: str = ""  # specimen collect: the tube's label
+    skin_test_result: str = ""  # a skin test read at this scan: negative / positive
+    note: str = ""  # the reason given for doing it outside its window
+
+
+@dataclass(frozen=True)
+class ExecutionAck:
+    request_id: str
+    execution_id: str
+    action: str
+    his_record_id: str
+
+
+@dataclass(frozen=True)
+class ClinicalSummary:
+    """What the emergency role sees first (急救信息), as the HIS holds it."""
+
+    his_patient_id: str
+    blood_type: str = ""  # "A+", "O-" … "" when unknown
+    allergies: tuple[str, ...] = ()
+    chronic_conditions: tuple[str, ...] = ()
+    emergency_contact_name: str = ""
+    emergency_contact_phone: str = ""  # shown masked except to the emergency role
+    emergency_contact_relation: str = ""
+
+
+class BedsidePort:
+    """The bedside operations (feature ``bedside``), ``stop_order`` and ``get_clinical_summary``.
+
+    Optional per hospital: an adapter without them raises HisUnsupported, and the features are off.
+    Reads here are never cached: a stop in the HIS must be seen at the very next scan.
+    """
+
+    def find_inpatient(self, wristband_code: str) -> Inpatient | None:
+        """The patient whose wristband carries this code, or None (discharged, unknown)."""
+        raise HisUnsupported("find_inpatient")
+
+    def list_executions(self, his_patient_id: str, date: dt.date) -> list[OrderExecution]:
+        """The patient's planned executions scheduled on that (hospital-local) day, by time."""
+        raise HisUnsupported("list_executions")
+
+    def get_execution_by_label(self, label_code: str) -> OrderExecution | None:
+        """The execution a label was printed for, whoever's it is, or None for a code the HIS never printed."""
+        raise HisUnsupported("get_execution_by_label")
+
+    def list_ward_executions(self, ward: str, date: dt.date) -> list[OrderExecution]:
+        """Every patient's executions of one ward on that day (for the overdue board)."""
+        raise HisUnsupported("list_ward_executions")
+
+    def record_execution(self, report: ExecutionReport) -> ExecutionAck:
+        """Write an action back (执行回写); the same request_id again answers the same ack.
+
+        HisRejected(ORDER_STOPPED) when the order was stopped, (ALREADY_EXECUTED) when the HIS holds
+        the same action of that execution under another request_id, (NOT_FOUND) for an unknown one.
+        """
+        raise HisUnsupported("record_execution")
+
+    def record_skin_test(self, request_id: str, order_id: str, result: str, staff_code: str, staff_name: str,
+                         at: dt.datetime) -> None:
+        """Record the reading of the order's skin test (皮试结果): "negative" or "positive"; idempotent by request_id.
+
+        Afterwards the order's executions carry skin_test_result. HisRejected(NOT_FOUND) for an unknown order.
+        """
+        raise HisUnsupported("record_skin_test")
+
+    def stop_order(self, order_id: str, by: str, reason: str = "") -> None:
+        """Stop an order (停嘱): its executions not yet done become stopped. Stopping twice is a no-op."""
+        raise HisUnsupported("stop_order")
+
+    def get_clinical_summary(self, his_patient_id: str) -> ClinicalSummary:
+        """Blood type, allergies, chronic conditions and emergency contact; HisRejected(PATIENT_INVALID) if unknown."""
+        raise HisUnsupported("get_clinical_summary")
+
+
+class HisPort(BedsidePort, abc.ABC):
     """The operations the BFF needs from a HIS. Every call has a timeout."""
 
     name = "abstract"
@@ -384,3 +545,4 @@ class HisPort(abc.ABC):
         the refunds of cancelled paid registrations and of refunded bills (negative amount, status
         refunded). Payments taken at the hospital's own windows are not ours to reconcile and are left out.
         """
+

@@ -6,7 +6,9 @@ import datetime as dt
 from bff.db_types import AwareDateTime
 from bff.extensions import db
 
-ROLES = ("doctor", "nurse", "registrar", "pharmacist", "admin")
+ROLES = ("doctor", "nurse", "registrar", "pharmacist", "admin", "emergency")
+ROLE_NAMES = {"doctor": "医生", "nurse": "护士", "registrar": "挂号收费员", "pharmacist": "药师", "admin": "管理员",
+              "emergency": "急救"}
 
 
 def _utcnow() -> dt.datetime:
@@ -23,6 +25,11 @@ class StaffAccount(db.Model):
     password_hash = db.Column(db.String(128), nullable=False)  # argon2id
     active = db.Column(db.Boolean, nullable=False, default=True)
     token_version = db.Column(db.Integer, nullable=False, default=1)  # bumped to end every issued token
+    # Where a doctor or nurse works: they see the patients of their own ward (病区) / department only.
+    ward = db.Column(db.String(16))  # HIS ward code, e.g. "W0101"; None: no ward (registrars, admins…)
+    department = db.Column(db.String(16))  # HIS department code, e.g. "0101"
+    # An account an admin created (or whose password an admin reset) must choose its own password first.
+    must_change_password = db.Column(db.Boolean, nullable=False, default=False)
     created_at = db.Column(AwareDateTime(), nullable=False, default=_utcnow)
     last_login_at = db.Column(AwareDateTime())
 

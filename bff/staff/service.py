@@ -56,8 +56,12 @@ def create(username: str, name: str, roles: list[str], password: str) -> StaffAc
 
 
 # The sandbox's demo accounts (API.md): `make run` and the e2e stack seed them; production refuses to.
-DEMO_STAFF = {"admin01": "admin", "registrar01": "registrar", "nurse01": "nurse", "doctor01": "doctor",
-              "pharmacist01": "pharmacist"}
+DEMO_STAFF = {"admin01": "admin", "registrar01": "registrar", "nurse01": "nurse", "nurse02": "nurse",
+              "doctor01": "doctor", "pharmacist01": "pharmacist", "emergency01": "emergency"}
+# The sandbox HIS's ward: the demo nurses and doctor work on 心血管内科一病区 (department 0101).
+DEMO_WARD, DEMO_DEPARTMENT = "W0101", "0101"
+DEMO_NAMES = {"admin01": "王管理", "registrar01": "李挂号", "nurse01": "张护士", "nurse02": "刘护士",
+              "doctor01": "陈医生", "pharmacist01": "赵药师", "emergency01": "孙急救"}
 DEMO_PASSWORD = "Sandbox#2026"  # noqa: S105 -- the documented sandbox password, refused in production
 
 
@@ -67,7 +71,10 @@ def seed_demo() -> list[str]:
         raise RuntimeError("demo staff accounts are for the sandbox only")
     for username, role in DEMO_STAFF.items():
         if db.session.execute(db.select(StaffAccount).filter_by(username=username)).scalar_one_or_none() is None:
-            create(username, f"演示{username.rstrip('0123456789')}", [role], DEMO_PASSWORD)
+            account = create(username, DEMO_NAMES[username], [role], DEMO_PASSWORD)
+            if role in ("nurse", "doctor"):
+                account.ward, account.department = DEMO_WARD, DEMO_DEPARTMENT
+                db.session.commit()
     return list(DEMO_STAFF)
 
 
